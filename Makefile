@@ -1,0 +1,29 @@
+# One-command entry points. Each target creates .venv on first use and installs into it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: install demo test lint docs bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate setup.py requirements.txt
+	$(BIN)/python -m pip install -e ".[app,test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## The main job: the Burgers PINN, Adam against AdaHessian, CPU default config.
+demo: install
+	cd applications/physics_driven/burgers_adahessian && \
+	MS_DEV_HOST_BLOCKING_RUN=1 ../../../$(BIN)/python train.py --optimizer both
+
+## The test suite (CI runs exactly this).
+test: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) docs/_build outputs

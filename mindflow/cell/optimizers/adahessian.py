@@ -1,0 +1,499 @@
+# Copyright 2026 Huawei Technologies Co., Ltd
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+# http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+# ============================================================================
+"""AdaHessian: Adam with a Hutchinson estimate of the Hessian diagonal as second moment."""
+import math
+import numbers
+
+import numpy as np
+import mindspore as ms
+from mindspore import Parameter, ParameterTuple, Tensor, nn, ops
+from mindspore import amp
+
+from .hutchinson import draw_probes, hutchinson_diagonal, split_grad_output
+from .probes import PROBES
+from .spatial_average import reduced_shape, resolve_axes, spatial_mean
+
+__all__ = ["AdaHessian"]
+
+_NAME = "AdaHessian"
+# Group keys handled by AdaHessian itself; nn.Optimizer parses the rest.
+_GROUP_KEYS = ("hessian_power", "spatial_average", "curvature")
+_CURVATURES = ("hutchinson", "gradient")
+
+
+def _err(message):
+    return f"For '{_NAME}', {message}"
+
+
+def _check_bool(name, value):
+    if not isinstance(value, bool):
+        raise TypeError(_err(f"the '{name}' must be bool, but got {type(value).__name__}."))
+    return value
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(_err(f"the '{name}' must be int, but got {type(value).__name__}."))
+    if value < minimum:
+        raise ValueError(_err(f"the '{name}' must be an integer >= {minimum}, but got {value}."))
+    return int(value)
+
+
+def _check_float(name, value, low, high, low_open=True, high_open=True):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(_err(f"the '{name}' must be float, but got {type(value).__name__}."))
+    value = float(value)
+    below = value <= low if low_open else value < low
+    above = value >= high if high_open else value > high
+    if below or above or math.isnan(value):
+        interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise ValueError(_err(f"the '{name}' must be in {interval}, but got {value}."))
+    return value
+
+
+def _check_hessian_power(value):
+    return _check_float("hessian_power", value, 0.0, 1.0, low_open=True, high_open=False)
+
+
+def _check_curvature(value):
+    if value not in _CURVATURES:
+        raise ValueError(_err(f"the 'curvature' must be one of {list(_CURVATURES)}, but got {value!r}."))
+    return value
+
+
+def _check_probe(value):
+    if callable(value):
+        return value
+    if isinstance(value, str) and value in PROBES:
+        return PROBES[value]
+    raise ValueError(_err(f"the 'probe' must be one of {sorted(PROBES)} or a callable "
+                          f"probe_fn(shape, seed, counter, stream), but got {value!r}."))
+
+
+def _check_loss_scale(value):
+    """Return (scale as float or None, scaler object or None)."""
+    if isinstance(value, amp.LossScaler):
+        if not hasattr(value, "scale_value"):
+            raise TypeError(_err("the 'loss_scale' LossScaler must have a 'scale_value' Parameter."))
+        return None, value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(_err(f"the 'loss_scale' must be a positive float or a mindspore.amp.LossScaler, "
+                             f"but got {type(value).__name__}."))
+    if not value > 0 or math.isinf(value):
+        raise ValueError(_err(f"the 'loss_scale' must be a positive finite float, but got {value}."))
+    return float(value), None
+
+
+def _data_parallel_info():
+    """(group size, rank) when MindSpore runs data parallel across processes, else (1, 0)."""
+    # pylint: disable=import-outside-toplevel
+    from mindspore.context import ParallelMode
+    from mindspore.parallel._utils import _get_parallel_mode
+    if _get_parallel_mode() not in (ParallelMode.DATA_PARALLEL, ParallelMode.HYBRID_PARALLEL):
+        return 1, 0
+    from mindspore.communication import get_group_size, get_rank
+    return get_group_size(), get_rank()
+
+
+class AdaHessian(nn.Optimizer):
+    r"""
+    AdaHessian optimizer: Adam whose second moment tracks the curvature of the loss.
+
+    AdaHessian was proposed in `ADAHESSIAN: An Adaptive Second Order Optimizer for Machine Learning
+    <https://arxiv.org/abs/2006.00719>`_ (Yao et al., AAAI 2021). Its second moment is an exponential
+    moving average of the squared, spatially averaged Hutchinson estimate of the Hessian diagonal,
+    :math:`D = |z \odot (H z)|` with random probes :math:`z`, and the Hessian term enters the step
+    raised to the power :math:`k`. Each refresh of the estimate costs one Hessian-vector product
+    (about one extra backward pass); with `update_interval` > 1 the estimate is refreshed lazily and
+    the steps in between cost as much as an Adam step.
+
+    At step :math:`t = 1, 2, \dots`, with :math:`n` the number of Hessian refreshes so far
+    (:math:`t - 1` divisible by `update_interval` triggers a refresh):
+
+    .. math::
+        \begin{array}{l}
+            g_t = \nabla_\theta L(\theta_{t-1}) / s \\
+            m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+            \textbf{if } (t - 1) \bmod N = 0: \\
+            \qquad D_t = \operatorname{avg}\left(\left|\frac{1}{S}\sum_{j=1}^{S} z_j \odot (H_t z_j)\right|\right) / s,
+                \quad v_t = \beta_2 v_{t-1} + (1 - \beta_2) D_t^2, \quad n \leftarrow n + 1 \\
+            \textbf{else}: \quad v_t = v_{t-1} \\
+            \hat{m}_t = m_t / (1 - \beta_1^t), \quad \hat{v}_t = v_t / (1 - \beta_2^n) \\
+            \theta_t = \theta_{t-1} - \eta_t \left( \hat{m}_t / \left(\hat{v}_t^{k/2} + \epsilon\right)
+                + \lambda \theta_{t-1} \right)
+        \end{array}
+
+    :math:`\eta_t` is `learning_rate`, :math:`\beta_1, \beta_2` are `beta1`, `beta2`, :math:`\epsilon` is
+    `eps`, :math:`\lambda` is `weight_decay` (decoupled, as in the paper's reference code), :math:`k` is
+    `hessian_power`, :math:`N` is `update_interval`, :math:`S` is `num_samples`, :math:`s` is
+    `loss_scale` (gradients and Hessian-vector products are unscaled before use), :math:`H_t z` is a
+    Hessian-vector product and :math:`\operatorname{avg}` the spatial averaging of
+    `spatial_average`: by default none for 0-D and 1-D parameters, the mean over axis 1 for 2-D ones
+    and the mean over axes 2 and above for parameters of 3 or more dimensions (convolution kernels);
+    :math:`v` is stored at the averaged shape and broadcast back.
+
+    Args:
+        params (Union[list[Parameter], list[dict]]): Parameters to optimize, or parameter groups. A group
+            dict holds ``"params"`` and may set ``"lr"``, ``"weight_decay"``, ``"order_params"`` as in
+            :class:`mindspore.nn.Adam`, and the AdaHessian keys ``"hessian_power"``, ``"spatial_average"``
+            and ``"curvature"``, which override the arguments of the same names for that group.
+        learning_rate (Union[float, int, Tensor, Iterable, LearningRateSchedule]): Learning rate, as in
+            :class:`mindspore.nn.Adam`. Second-order steps usually want a larger rate than Adam
+            (0.05 to 0.5 is typical). Default: ``1e-3``.
+        beta1 (float): Decay of the first moment, in (0, 1). Default: ``0.9``.
+        beta2 (float): Decay of the Hessian second moment, in (0, 1). Default: ``0.999``.
+        eps (float): Term added to the denominator, > 0. Default: ``1e-8``.
+        use_locking (bool): Accepted for :class:`mindspore.nn.Adam` compatibility; updates are always
+            applied as a whole. Default: ``False``.
+        use_nesterov (bool): Not supported; ``True`` raises ``ValueError``. Default: ``False``.
+        weight_decay (Union[float, int, Cell]): Decoupled weight decay :math:`\lambda >= 0`, or a Cell
+            giving it per step. Parameters named with ``beta`` or ``gamma`` are not decayed unless groups
+            say so, as in :class:`mindspore.nn.Adam`. Default: ``0.0``.
+        loss_scale (Union[float, mindspore.amp.LossScaler]): Static loss scale :math:`s > 0` that the
+            gradients carry, or a :class:`mindspore.amp.StaticLossScaler` /
+            :class:`mindspore.amp.DynamicLossScaler`, whose current value unscales both the gradient and
+            the Hessian-vector product and which is adjusted after each step. Default: ``1.0``.
+        use_amsgrad (bool): Not supported; ``True`` raises ``ValueError``. Default: ``False``.
+        hessian_power (float): Power :math:`k` in (0, 1] of the Hessian term. Default: ``1.0``.
+        update_interval (int): Refresh the Hessian estimate every `update_interval` steps, >= 1.
+            Default: ``1``.
+        num_samples (int): Number of probes averaged per refresh, >= 1. Default: ``1``.
+        probe (Union[str, Callable]): Probe distribution, ``"rademacher"`` or ``"gaussian"``, or a callable
+            ``probe_fn(shape, seed, counter, stream)`` returning a Tensor of ``shape``. Default: ``"rademacher"``.
+        seed (int): Seed of the probes; probes are a pure function of the seed, the refresh count and
+            the parameter index, so runs repeat exactly. Default: ``0``.
+        spatial_average (Union[str, tuple[int]]): ``"auto"`` (the rule above), ``"none"`` (per element)
+            or a tuple of axes to average over. Default: ``"auto"``.
+        curvature (str): ``"hutchinson"`` (the Hessian estimate) or ``"gradient"`` (use :math:`|g|`
+            instead, an Adam-like fallback for parameters behind operators that have no second
+            derivative). Default: ``"hutchinson"``.
+        per_rank_probes (bool): In data-parallel training, draw independent probes on every rank
+            (more samples per step) instead of the same probes everywhere (which makes the result
+            identical to one process seeing all the data). Default: ``False``.
+        kwargs: ``use_lazy`` and ``use_offload`` of :class:`mindspore.nn.Adam` are accepted only as ``False``.
+
+    Inputs:
+        - **grad_fn** (Callable) - ``grad_fn(*inputs)`` returns the gradients of the loss with respect to
+          the optimizer's parameters, in their order, as ``mindspore.grad(fn, None, weights)`` makes, or
+          ``(loss, gradients)`` as ``mindspore.value_and_grad(fn, None, weights)`` makes. It must be twice
+          differentiable.
+        - **\*inputs** (Tensor) - The inputs passed to `grad_fn`.
+
+    Outputs:
+        The loss (Tensor) when `grad_fn` returns ``(loss, gradients)``, otherwise the tuple of gradients.
+        A step whose gradient or Hessian estimate is not finite is skipped: parameters and state keep
+        their values and :attr:`step_skipped` reads ``True``.
+
+    Raises:
+        TypeError: If an argument has the wrong type (`learning_rate`, `beta1`, `beta2`, `eps`,
+            `hessian_power`, `update_interval`, `num_samples`, `seed`, `loss_scale`, `use_locking`, ...).
+        ValueError: If an argument is out of range: `params` empty or holding a parameter that does not
+            require gradients, `beta1` or `beta2` not in (0, 1), `eps` <= 0, `hessian_power` not in (0, 1],
+            `update_interval` or `num_samples` < 1, unknown `probe`, `spatial_average` or `curvature`,
+            `use_nesterov`, `use_amsgrad`, `use_lazy` or `use_offload` set to True.
+        KeyError: If `kwargs` has a key other than ``use_lazy`` and ``use_offload``.
+
+    Supported Platforms:
+        ``Ascend`` ``GPU`` ``CPU``
+
+    Examples:
+        >>> import numpy as np
+        >>> import mindspore as ms
+        >>> from mindspore import nn, ops, Tensor
+        >>> from mindflow import AdaHessian
+        >>> ms.set_seed(0)
+        >>> net = nn.Dense(3, 1)
+        >>> def loss_fn(x, y):
+        ...     return ops.mean((net(x) - y) ** 2)
+        >>> optimizer = AdaHessian(net.trainable_params(), learning_rate=0.1, eps=1e-4)
+        >>> grad_fn = ms.value_and_grad(loss_fn, None, optimizer.parameters)
+        >>> x = Tensor(np.random.default_rng(0).normal(size=(16, 3)), ms.float32)
+        >>> y = x.sum(axis=1, keepdims=True)
+        >>> first = optimizer(grad_fn, x, y)
+        >>> for _ in range(50):
+        ...     loss = optimizer(grad_fn, x, y)
+        >>> print(bool(loss < first))
+        True
+    """
+
+    def __init__(self, params, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, use_locking=False,
+                 use_nesterov=False, weight_decay=0.0, loss_scale=1.0, use_amsgrad=False, hessian_power=1.0,
+                 update_interval=1, num_samples=1, probe="rademacher", seed=0, spatial_average="auto",
+                 curvature="hutchinson", per_rank_probes=False, **kwargs):
+        unknown = set(kwargs) - {"use_lazy", "use_offload"}
+        if unknown:
+            raise KeyError(_err(f"the supported keys of 'kwargs' are 'use_lazy' and 'use_offload', "
+                                f"but got {sorted(unknown)}."))
+        for name in ("use_locking", "use_nesterov", "use_amsgrad", "per_rank_probes"):
+            _check_bool(name, locals()[name])
+        for name, value in (("use_nesterov", use_nesterov), ("use_amsgrad", use_amsgrad),
+                            ("use_lazy", kwargs.get("use_lazy", False)),
+                            ("use_offload", kwargs.get("use_offload", False))):
+            if _check_bool(name, value):
+                raise ValueError(_err(f"the '{name}' is not supported, it must be False, but got True."))
+        beta1 = _check_float("beta1", beta1, 0.0, 1.0)
+        beta2 = _check_float("beta2", beta2, 0.0, 1.0)
+        eps = _check_float("eps", eps, 0.0, math.inf)
+        hessian_power = _check_hessian_power(hessian_power)
+        self.update_interval = _check_int("update_interval", update_interval, 1)
+        self.num_samples = _check_int("num_samples", num_samples, 1)
+        seed = _check_int("seed", seed, 0)
+        self._probe_fn = _check_probe(probe)
+        curvature = _check_curvature(curvature)
+        resolve_axes(spatial_average, 2, _NAME)  # validates the rule itself; shapes are checked per parameter
+        static_scale, self._loss_scaler = _check_loss_scale(loss_scale)
+
+        params, group_settings = self._split_group_settings(params)
+        super().__init__(learning_rate, params, weight_decay, 1.0)
+        self._check_trainable()
+
+        defaults = {"hessian_power": hessian_power, "spatial_average": spatial_average, "curvature": curvature}
+        settings = [dict(defaults, **group_settings.get(id(param), {})) for param in self._parameters]
+        self.hessian_powers = tuple(_check_hessian_power(s["hessian_power"]) for s in settings)
+        self.curvatures = tuple(_check_curvature(s["curvature"]) for s in settings)
+        self.average_axes = tuple(resolve_axes(s["spatial_average"], len(p.shape), _NAME, p.name)
+                                  for s, p in zip(settings, self._parameters))
+        self.hutchinson_index = tuple(i for i, c in enumerate(self.curvatures) if c == "hutchinson")
+        self.hutchinson_params = ParameterTuple([self._parameters[i] for i in self.hutchinson_index])
+
+        self.beta1 = Tensor(beta1, ms.float32)
+        self.beta2 = Tensor(beta2, ms.float32)
+        self.eps = Tensor(eps, ms.float32)
+        self.inv_loss_scale = Tensor(1.0 / static_scale if static_scale else 1.0, ms.float32)
+        self.moment1 = ParameterTuple(
+            [Parameter(Tensor(np.zeros(p.shape, np.float32)), name="moment1." + p.name, requires_grad=False)
+             for p in self._parameters])
+        self.moment2 = ParameterTuple(
+            [Parameter(Tensor(np.zeros(reduced_shape(p.shape, axes), np.float32)), name="moment2." + p.name,
+                       requires_grad=False)
+             for p, axes in zip(self._parameters, self.average_axes)])
+        self.hessian_step = Parameter(Tensor([0], ms.int32), name="hessian_step", requires_grad=False)
+        self.probe_seed = Parameter(Tensor(seed, ms.int64), name="probe_seed", requires_grad=False)
+        self.skipped = Parameter(Tensor(False), name="step_skipped", requires_grad=False)
+
+        self.group_size, rank = _data_parallel_info()
+        self.probe_stream = rank if per_rank_probes else 0
+        self.allreduce = ops.AllReduce() if self.group_size > 1 else None
+        # upstream's hook: a subclass overriding gen_rand_vecs supplies every probe set
+        self.custom_probes = type(self).gen_rand_vecs is not AdaHessian.gen_rand_vecs
+        self._compiled = {}
+        self._warned_flat = False
+
+    # ------------------------------------------------------------------ construction helpers
+    @staticmethod
+    def _split_group_settings(params):
+        """Take AdaHessian's own keys out of group dicts (nn.Optimizer rejects unknown keys)."""
+        if params is None or isinstance(params, (Tensor, dict, str)):
+            raise TypeError(_err(f"the 'params' must be a list of Parameter or of group dicts, "
+                                 f"but got {type(params).__name__}."))
+        params = list(params)
+        if not params:
+            raise ValueError(_err("the 'params' must not be empty, but got an empty list."))
+        if not all(isinstance(group, dict) for group in params):
+            return params, {}
+        groups, settings = [], {}
+        for group in params:
+            group = dict(group)
+            own = {key: group.pop(key) for key in _GROUP_KEYS if key in group}
+            if group.get("grad_centralization"):
+                raise ValueError(_err("the group key 'grad_centralization' is not supported, but got True."))
+            group.pop("grad_centralization", None)
+            for param in group.get("params", ()):
+                settings[id(param)] = own
+            groups.append(group)
+        return groups, settings
+
+    def _check_trainable(self):
+        for param in self._parameters:
+            if not param.requires_grad:
+                raise ValueError(_err(f"every parameter must require gradients, but '{param.name}' has "
+                                      f"requires_grad=False; pass net.trainable_params()."))
+
+    # ------------------------------------------------------------------ public helpers
+    @property
+    def step_skipped(self):
+        """bool: whether the last step was skipped because of non-finite gradients or curvature."""
+        return bool(self.skipped.asnumpy())
+
+    def gen_rand_vecs(self, grads):
+        """Probes for one Hutchinson sample, one per gradient (upstream MindFlow's hook).
+
+        Subclasses may override it to inject their own probes; it then provides every sample.
+        """
+        shapes = tuple(g.shape for g in grads)
+        return draw_probes(shapes, self.probe_seed, self.hessian_step, 1, self._probe_fn, self.probe_stream)[0]
+
+    # ------------------------------------------------------------------ the step
+    def __call__(self, *args, **kwargs):
+        if kwargs or not args or not callable(args[0]):
+            return super().__call__(*args, **kwargs)
+        grad_fn, inputs = args[0], args[1:]
+        self._check_inputs(inputs)
+        if ms.get_context("mode") != ms.GRAPH_MODE:
+            return super().__call__(grad_fn, *inputs)
+        # A Cell called from Python in GRAPH mode compiles anew when an argument is a function;
+        # one jit-compiled step per grad_fn is compiled once and reused.
+        entry = self._compiled.get(id(grad_fn))
+        if entry is None or entry[0] is not grad_fn:
+            entry = (grad_fn, ms.jit(self._make_step(grad_fn)))
+            if len(self._compiled) >= 8:
+                self._compiled.pop(next(iter(self._compiled)))
+            self._compiled[id(grad_fn)] = entry
+        return entry[1](*inputs)
+
+    def _make_step(self, grad_fn):
+        def step(*inputs):
+            return self.construct(grad_fn, *inputs)
+        return step
+
+    @staticmethod
+    def _check_inputs(inputs):
+        def valid(value):
+            if isinstance(value, (tuple, list)):
+                return all(valid(item) for item in value)
+            return isinstance(value, (Tensor, numbers.Number))
+
+        for position, value in enumerate(inputs):
+            if not valid(value):
+                raise TypeError(_err(f"the inputs of 'grad_fn' must be Tensor, number, or tuple/list of them, "
+                                     f"but got {type(value).__name__} at position {position}."))
+
+    def _probes(self):
+        shapes = tuple(p.shape for p in self.hutchinson_params)
+        if self.custom_probes:
+            return tuple(tuple(self.gen_rand_vecs(self.hutchinson_params)) for _ in range(self.num_samples))
+        return draw_probes(shapes, self.probe_seed, self.hessian_step, self.num_samples, self._probe_fn,
+                           self.probe_stream)
+
+    def _check_grads(self, grads):
+        if len(grads) != len(self._parameters):
+            raise ValueError(_err(f"'grad_fn' must return one gradient per parameter ({len(self._parameters)}), "
+                                  f"but got {len(grads)}."))
+        for grad, param in zip(grads, self._parameters):
+            if grad.shape != param.shape:
+                raise ValueError(_err(f"the gradient of '{param.name}' must have shape {param.shape}, "
+                                      f"but got {grad.shape}."))
+
+    def _estimate(self, grad_fn, inputs):
+        """Gradient output and the signed Hessian-diagonal estimate of the 'hutchinson' parameters."""
+        if not self.hutchinson_index:
+            return grad_fn(*inputs), ()
+        weights = self.hutchinson_params
+        if len(self.hutchinson_index) == len(self._parameters):
+            return hutchinson_diagonal(grad_fn, weights, inputs, self._probes())
+        index = self.hutchinson_index
+
+        def partial_grad_fn(*args):
+            return tuple(split_grad_output(grad_fn(*args))[1][i] for i in index)
+
+        output = grad_fn(*inputs)
+        _, diagonal = hutchinson_diagonal(partial_grad_fn, weights, inputs, self._probes())
+        return output, diagonal
+
+    def _mean_over_ranks(self, tensors):
+        if self.allreduce is None:
+            return tensors
+        return tuple(self.allreduce(t) / self.group_size for t in tensors)
+
+    def _curvatures(self, grads, diagonal):
+        """Per parameter: the spatially averaged |estimate| (or |g| for curvature='gradient')."""
+        result = ()
+        position = 0
+        for i, grad in enumerate(grads):
+            if self.curvatures[i] == "hutchinson":
+                raw = ops.abs(diagonal[position])
+                position += 1
+            else:
+                raw = ops.abs(ops.cast(grad, ms.float32))
+            result += (spatial_mean(raw, self.average_axes[i]),)
+        return result
+
+    def _refresh_step(self, grad_fn, inputs):
+        """Gradient and curvature of a step that refreshes the Hessian estimate."""
+        output, diagonal = self._estimate(grad_fn, inputs)
+        grads = self._prepare_grads(output)
+        return output, grads, self._curvatures(grads, self._mean_over_ranks(diagonal))
+
+    def _lazy_step(self, grad_fn, inputs):
+        """Gradient of a step between refreshes: no second-order work at all."""
+        output = grad_fn(*inputs)
+        # the stored moment stands in for the curvature, which this step does not use
+        return output, self._prepare_grads(output), tuple(self.moment2)
+
+    def _prepare_grads(self, output):
+        _, grads = split_grad_output(output)
+        self._check_grads(grads)
+        return self._mean_over_ranks(tuple(ops.cast(g, ms.float32) for g in grads))
+
+    def construct(self, grad_fn, *inputs):
+        """One optimization step; see the class docstring."""
+        if self.update_interval == 1:
+            output, grads, curvatures = self._refresh_step(grad_fn, inputs)
+            refresh = Tensor(True)
+        else:
+            refresh = (self.global_step[0] % self.update_interval) == 0
+            if refresh:
+                output, grads, curvatures = self._refresh_step(grad_fn, inputs)
+            else:
+                output, grads, curvatures = self._lazy_step(grad_fn, inputs)
+        self._apply(grads, curvatures, refresh)
+        return split_grad_output(output)[0]
+
+    def _scale_factor(self):
+        if self._loss_scaler is None:
+            return self.inv_loss_scale
+        return 1.0 / self._loss_scaler.scale_value
+
+    def _apply(self, grads, curvatures, refresh):
+        """Unscale, check finiteness, update moments and parameters (or skip the whole step)."""
+        inv_scale = self._scale_factor()
+        grads = tuple(g * inv_scale for g in grads)
+        curvatures = tuple(c * inv_scale for c in curvatures)
+        finite = ops.logical_and(ops.isfinite(grads[0]).all(), ops.isfinite(curvatures[0]).all())
+        for g, c in zip(grads[1:], curvatures[1:]):
+            finite = ops.logical_and(finite, ops.logical_and(ops.isfinite(g).all(), ops.isfinite(c).all()))
+        refresh_t = ops.cast(refresh, ms.float32)
+        step = ops.cast(self.global_step + 1, ms.float32).reshape(())
+        count = ops.cast(self.hessian_step, ms.float32).reshape(()) + refresh_t
+        bias1 = 1.0 - ops.pow(self.beta1, step)
+        bias2 = 1.0 - ops.pow(self.beta2, ops.maximum(count, 1.0))
+        lr = self.get_lr()
+        weight_decay = self.get_weight_decay()
+        for i, param in enumerate(self._parameters):
+            lr_i = lr[i] if self.is_group_lr else lr
+            wd_i = weight_decay[i] if self.is_group else weight_decay
+            m_old, v_old = self.moment1[i], self.moment2[i]
+            m_new = self.beta1 * m_old + (1.0 - self.beta1) * grads[i]
+            v_refreshed = self.beta2 * v_old + (1.0 - self.beta2) * curvatures[i] * curvatures[i]
+            v_new = ops.select(ops.logical_and(refresh, finite), v_refreshed, v_old)
+            if self.hessian_powers[i] == 1.0:
+                denom = ops.sqrt(v_new / bias2) + self.eps
+            else:
+                denom = ops.pow(v_new / bias2, self.hessian_powers[i] / 2.0) + self.eps
+            p_old = ops.cast(param, ms.float32)
+            delta = (m_new / bias1) / denom
+            if self.decay_flags[i]:
+                delta = delta + wd_i * p_old
+            p_new = ops.cast(p_old - lr_i * delta, param.dtype)
+            ops.assign(param, ops.select(finite, p_new, param))
+            ops.assign(self.moment1[i], ops.select(finite, m_new, m_old))
+            ops.assign(self.moment2[i], v_new)
+        finite_i = ops.cast(finite, ms.int32)
+        ops.assign_add(self.global_step, finite_i.reshape((1,)))
+        ops.assign_add(self.hessian_step, (finite_i * ops.cast(refresh, ms.int32)).reshape((1,)))
+        ops.assign(self.skipped, ops.logical_not(finite))
+        if self._loss_scaler is not None and isinstance(self._loss_scaler, amp.DynamicLossScaler):
+            self._loss_scaler.adjust(finite)
+        return finite

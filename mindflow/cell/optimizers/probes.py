@@ -1,0 +1,133 @@
+# Copyright 2026 Huawei Technologies Co., Ltd
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+# http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+# ============================================================================
+"""Counter-based random probes for Hutchinson's estimator.
+
+Each probe element is a pure function of ``(seed, counter, stream, element index)``: a 32-bit
+integer hash evaluated with int64 tensor arithmetic. Nothing is stateful, so the same probes come
+out in PYNATIVE and GRAPH mode, on every backend, and after a checkpoint is restored: the only
+state to save is the counter the optimizer already keeps.
+"""
+import math
+
+import mindspore as ms
+from mindspore import Tensor, ops
+
+__all__ = ["gaussian_probe", "rademacher_probe", "PROBES"]
+
+_MASK32 = 0xFFFFFFFF
+# Odd multipliers below 2**31, so that a 32-bit value times a multiplier stays inside int64.
+_MUL_A = 0x7FEB352D
+_MUL_B = 0x2C1B3C6D
+_SECOND_STREAM = 0x5BD1E995
+
+
+def _mix32(x):
+    """Avalanche a tensor of int64 values holding 32-bit integers (xorshift-multiply rounds)."""
+    x = ops.bitwise_xor(x, ops.bitwise_right_shift(x, 16))
+    x = ops.bitwise_and(x * _MUL_A, _MASK32)
+    x = ops.bitwise_xor(x, ops.bitwise_right_shift(x, 15))
+    x = ops.bitwise_and(x * _MUL_B, _MASK32)
+    return ops.bitwise_xor(x, ops.bitwise_right_shift(x, 16))
+
+
+def _as_int64(value):
+    if isinstance(value, Tensor):
+        return ops.bitwise_and(ops.cast(value.reshape(()), ms.int64), _MASK32)
+    return Tensor(int(value) & _MASK32, ms.int64)
+
+
+def _stream_key(seed, counter, stream):
+    """One 32-bit key per (seed, counter, stream); ``stream`` is an int or a tuple of ints."""
+    key = _mix32(_as_int64(seed))
+    key = _mix32(ops.bitwise_xor(key, _as_int64(counter)))
+    if not isinstance(stream, tuple):
+        stream = (stream,)
+    for part in stream:
+        key = _mix32(ops.bitwise_xor(key, int(part) & _MASK32))
+    return key
+
+
+def _element_bits(shape, key):
+    """32 random bits per element of ``shape``, a bijection of the flat index for a fixed key."""
+    size = 1
+    for dim in shape:
+        size *= dim
+    index = ops.arange(0, size, dtype=ms.int64).reshape(shape)
+    return _mix32(ops.bitwise_xor(_mix32(ops.bitwise_xor(index, key)), key))
+
+
+def rademacher_probe(shape, seed, counter, stream=0, dtype=ms.float32):
+    r"""Draw a Rademacher probe: every element is exactly ``+1`` or ``-1`` with probability 1/2.
+
+    Args:
+        shape (tuple[int]): Shape of the probe (the shape of the parameter it multiplies).
+        seed (Union[int, Tensor]): Seed of the generator.
+        counter (Union[int, Tensor]): Draw counter (AdaHessian uses its Hessian refresh count).
+        stream (Union[int, tuple[int]]): Independent sub-stream, e.g. ``(parameter index, sample index, rank)``.
+            Default: ``0``.
+        dtype (mindspore.dtype): Data type of the result. Default: ``mindspore.float32``.
+
+    Returns:
+        Tensor of ``shape`` and ``dtype``; the same arguments always give the same tensor.
+
+    Supported Platforms:
+        ``Ascend`` ``GPU`` ``CPU``
+
+    Examples:
+        >>> from mindflow.cell.optimizers import rademacher_probe
+        >>> z = rademacher_probe((2, 3), seed=0, counter=0)
+        >>> print(sorted(set(z.asnumpy().ravel().tolist())) in ([-1.0, 1.0], [-1.0], [1.0]))
+        True
+    """
+    bits = _element_bits(tuple(shape), _stream_key(seed, counter, stream))
+    sign_bit = ops.bitwise_right_shift(bits, 31)
+    return ops.cast(1 - 2 * sign_bit, dtype)
+
+
+def gaussian_probe(shape, seed, counter, stream=0, dtype=ms.float32):
+    r"""Draw a standard normal probe (Box-Muller transform of two hashed uniforms).
+
+    Args:
+        shape (tuple[int]): Shape of the probe.
+        seed (Union[int, Tensor]): Seed of the generator.
+        counter (Union[int, Tensor]): Draw counter.
+        stream (Union[int, tuple[int]]): Independent sub-stream. Default: ``0``.
+        dtype (mindspore.dtype): Data type of the result. Default: ``mindspore.float32``.
+
+    Returns:
+        Tensor of ``shape`` and ``dtype`` with independent N(0, 1) entries.
+
+    Supported Platforms:
+        ``Ascend`` ``GPU`` ``CPU``
+
+    Examples:
+        >>> from mindflow.cell.optimizers import gaussian_probe
+        >>> z = gaussian_probe((1000,), seed=1, counter=0)
+        >>> print(abs(float(z.mean())) < 0.2)
+        True
+    """
+    key = _stream_key(seed, counter, stream)
+    bits_a = _element_bits(tuple(shape), key)
+    bits_b = _mix32(ops.bitwise_xor(bits_a, _SECOND_STREAM))
+    # 24 high bits give uniforms strictly inside (0, 1): log(u) stays finite.
+    scale = 1.0 / (1 << 24)
+    u_a = (ops.cast(ops.bitwise_right_shift(bits_a, 8), ms.float32) + 0.5) * scale
+    u_b = (ops.cast(ops.bitwise_right_shift(bits_b, 8), ms.float32) + 0.5) * scale
+    radius = ops.sqrt(-2.0 * ops.log(u_a))
+    return ops.cast(radius * ops.cos((2.0 * math.pi) * u_b), dtype)
+
+
+# Probe distributions selectable by name in AdaHessian(probe=...).
+PROBES = {"rademacher": rademacher_probe, "gaussian": gaussian_probe}

@@ -1,0 +1,69 @@
+# Copyright 2026 Huawei Technologies Co., Ltd
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+# http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+# ============================================================================
+"""Spatial averaging of the Hessian-diagonal estimate (AdaHessian's block mean).
+
+Averaging |z * Hz| over the spatial axes of a kernel smooths the noisy single-probe estimate;
+the second moment is stored at the averaged shape and broadcast back in the update.
+"""
+from mindspore import ops
+
+__all__ = ["default_axes", "reduced_shape", "resolve_axes", "spatial_mean"]
+
+
+def default_axes(ndim):
+    """Axes averaged by the default rule: none for 0-D/1-D, axis 1 for 2-D, axes 2.. for 3-D and up."""
+    if ndim <= 1:
+        return ()
+    if ndim == 2:
+        return (1,)
+    return tuple(range(2, ndim))
+
+
+def resolve_axes(rule, ndim, owner="AdaHessian", name=None):
+    """Turn a spatial-averaging rule ("auto", "none" or a tuple of axes) into sorted axes for ``ndim``."""
+    where = f" for parameter '{name}'" if name else ""
+    if isinstance(rule, str):
+        if rule == "auto":
+            return default_axes(ndim)
+        if rule == "none":
+            return ()
+        raise ValueError(f"For '{owner}', the 'spatial_average' must be 'auto', 'none' or a tuple of axes, "
+                         f"but got {rule!r}{where}.")
+    if isinstance(rule, int) and not isinstance(rule, bool):
+        rule = (rule,)
+    if not isinstance(rule, (tuple, list)) or not all(isinstance(a, int) and not isinstance(a, bool) for a in rule):
+        raise TypeError(f"For '{owner}', the 'spatial_average' must be 'auto', 'none' or a tuple of int axes, "
+                        f"but got {rule!r}{where}.")
+    if name is None:
+        return tuple(rule)  # validated against a real shape later
+    axes = set()
+    for axis in rule:
+        if not -ndim <= axis < ndim:
+            raise ValueError(f"For '{owner}', the 'spatial_average' axis {axis} is out of range for the "
+                             f"{ndim}-D parameter '{name}'.")
+        axes.add(axis % ndim)
+    return tuple(sorted(axes))
+
+
+def reduced_shape(shape, axes):
+    """Shape of the averaged estimate: averaged axes kept with size 1."""
+    return tuple(1 if i in axes else dim for i, dim in enumerate(shape))
+
+
+def spatial_mean(value, axes):
+    """Mean of ``value`` over ``axes`` with the dimensions kept (identity when ``axes`` is empty)."""
+    if not axes:
+        return value
+    return ops.mean(value, axis=axes, keep_dims=True)
