@@ -21,6 +21,7 @@ import mindspore as ms
 from mindspore import Parameter, ParameterTuple, Tensor, nn, ops
 from mindspore import amp
 
+from .distributed import RankMean
 from .hutchinson import draw_probes, hutchinson_diagonal, split_grad_output
 from .probes import PROBES
 from .spatial_average import reduced_shape, resolve_axes, spatial_mean
@@ -94,17 +95,6 @@ def _check_loss_scale(value):
     if not value > 0 or math.isinf(value):
         raise ValueError(_err(f"the 'loss_scale' must be a positive finite float, but got {value}."))
     return float(value), None
-
-
-def _data_parallel_info():
-    """(group size, rank) when MindSpore runs data parallel across processes, else (1, 0)."""
-    # pylint: disable=import-outside-toplevel
-    from mindspore.context import ParallelMode
-    from mindspore.parallel._utils import _get_parallel_mode
-    if _get_parallel_mode() not in (ParallelMode.DATA_PARALLEL, ParallelMode.HYBRID_PARALLEL):
-        return 1, 0
-    from mindspore.communication import get_group_size, get_rank
-    return get_group_size(), get_rank()
 
 
 class AdaHessian(nn.Optimizer):
@@ -283,9 +273,8 @@ class AdaHessian(nn.Optimizer):
         self.probe_seed = Parameter(Tensor(seed, ms.int64), name="probe_seed", requires_grad=False)
         self.skipped = Parameter(Tensor(False), name="step_skipped", requires_grad=False)
 
-        self.group_size, rank = _data_parallel_info()
-        self.probe_stream = rank if per_rank_probes else 0
-        self.allreduce = ops.AllReduce() if self.group_size > 1 else None
+        self.rank_mean = RankMean()
+        self.probe_stream = self.rank_mean.rank if per_rank_probes else 0
         # upstream's hook: a subclass overriding gen_rand_vecs supplies every probe set
         self.custom_probes = type(self).gen_rand_vecs is not AdaHessian.gen_rand_vecs
         self._compiled = {}
@@ -402,11 +391,6 @@ class AdaHessian(nn.Optimizer):
         _, diagonal = hutchinson_diagonal(partial_grad_fn, weights, inputs, self._probes())
         return output, diagonal
 
-    def _mean_over_ranks(self, tensors):
-        if self.allreduce is None:
-            return tensors
-        return tuple(self.allreduce(t) / self.group_size for t in tensors)
-
     def _curvatures(self, grads, diagonal):
         """Per parameter: the spatially averaged |estimate| (or |g| for curvature='gradient')."""
         result = ()
@@ -424,7 +408,7 @@ class AdaHessian(nn.Optimizer):
         """Gradient and curvature of a step that refreshes the Hessian estimate."""
         output, diagonal = self._estimate(grad_fn, inputs)
         grads = self._prepare_grads(output)
-        return output, grads, self._curvatures(grads, self._mean_over_ranks(diagonal))
+        return output, grads, self._curvatures(grads, self.rank_mean(diagonal))
 
     def _lazy_step(self, grad_fn, inputs):
         """Gradient of a step between refreshes: no second-order work at all."""
@@ -435,7 +419,7 @@ class AdaHessian(nn.Optimizer):
     def _prepare_grads(self, output):
         _, grads = split_grad_output(output)
         self._check_grads(grads)
-        return self._mean_over_ranks(tuple(ops.cast(g, ms.float32) for g in grads))
+        return self.rank_mean(tuple(ops.cast(g, ms.float32) for g in grads))
 
     def construct(self, grad_fn, *inputs):
         """One optimization step; see the class docstring."""
