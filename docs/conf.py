@@ -1,0 +1,106 @@
+# Copyright 2026 Huawei Technologies Co., Ltd
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+# http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+# ============================================================================
+"""Sphinx configuration of the MindFlow AdaHessian documentation.
+
+One source folder builds two sites, as upstream MindFlow publishes its documents:
+
+* English (default): ``sphinx-build -W -b html docs docs/_build/html/en``. The API pages under
+  ``api_python_en/`` are generated from the docstrings by autodoc.
+* Chinese: ``sphinx-build -W -b html -t zh_cn docs docs/_build/html/zh_cn``. The API pages under
+  ``api_python/`` are written by hand in upstream's format.
+
+Each language leaves out the other language's pages, so an object is described once per site.
+Math is rendered by MathJax served from the built site itself (``sphinx-mathjax-offline``), so
+the pages need no network; without that package the standard MathJax extension is used, whose
+pages load MathJax from its CDN when they are viewed (the build itself never needs the network).
+"""
+import importlib.util
+import os
+import sys
+
+DOCS_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(DOCS_DIR)
+# Document the source tree next to this file, not whatever mindflow happens to be installed.
+sys.path.insert(0, REPO_ROOT)
+
+# Keep MindSpore quiet and on the CPU while autodoc imports mindflow.
+os.environ.setdefault("GLOG_v", "3")
+
+# `tags` is injected into this namespace by sphinx-build (`-t zh_cn`).
+CHINESE = "zh_cn" in tags  # pylint: disable=undefined-variable  # noqa: F821
+
+project = "MindFlow AdaHessian"
+author = "The MindSpore Authors"
+copyright = "2026, Huawei Technologies Co., Ltd"  # pylint: disable=redefined-builtin
+
+
+def _read_version():
+    scope = {}
+    with open(os.path.join(REPO_ROOT, "mindflow", "version.py"), encoding="utf-8") as handle:
+        exec(handle.read(), scope)  # pylint: disable=exec-used
+    return scope["__version__"]
+
+
+release = _read_version()
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+    "myst_parser",
+]
+if importlib.util.find_spec("sphinx-mathjax-offline") is not None:
+    # Copies MathJax 3 into _static/ and points mathjax_path at it: math renders offline.
+    extensions += ["sphinx.ext.mathjax", "sphinx-mathjax-offline"]
+else:
+    extensions += ["sphinx.ext.mathjax"]
+
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+templates_path = []
+html_static_path = []
+
+_ENGLISH_ONLY = ["index.rst", "api_python_en/**", "guide/adahessian.md"]
+_CHINESE_ONLY = ["index_CN.rst", "api_python/**", "guide/adahessian_CN.md"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "Makefile", "conf.py"]
+if CHINESE:
+    language = "zh_CN"
+    root_doc = "index_CN"
+    exclude_patterns += _ENGLISH_ONLY
+else:
+    language = "en"
+    root_doc = "index"
+    exclude_patterns += _CHINESE_ONLY
+
+# -- autodoc / napoleon (Google-style docstrings, as in MindSpore and MindFlow) ------------
+autodoc_member_order = "bysource"
+autodoc_typehints = "none"
+autodoc_default_options = {"show-inheritance": False}
+autosummary_generate = False
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+napoleon_use_rtype = False
+napoleon_custom_sections = ["Supported Platforms"]
+
+# -- MyST (the user guides are Markdown, readable on Gitee as they are) -------------------
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_heading_anchors = 3
+
+# -- HTML -----------------------------------------------------------------------------------
+html_theme = "alabaster"
+html_title = "MindFlow AdaHessian " + release
+html_show_sourcelink = False
+html_theme_options = {"description": "二阶优化器 AdaHessian" if CHINESE else "The AdaHessian second-order optimizer"}

@@ -1,0 +1,259 @@
+# Copyright 2026 Huawei Technologies Co., Ltd
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+# http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+# ============================================================================
+"""The API documents agree with the code, and the bilingual Sphinx site builds without warnings.
+
+The Chinese API pages under ``docs/api_python`` are written by hand in upstream MindFlow's format, so
+nothing but these tests keeps them in step with the class: its signature and defaults, its documented
+arguments, inputs and exceptions (compared with the English docstring, which autodoc publishes).
+"""
+import ast
+import importlib.util
+import inspect
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from mindflow import cell, core
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+DOCS_DIR = os.path.join(REPO_ROOT, "docs")
+CN_CELL_PAGE = os.path.join(DOCS_DIR, "api_python", "mindflow", "cell", "mindflow.cell.AdaHessian.rst")
+CN_CORE_PAGE = os.path.join(DOCS_DIR, "api_python", "mindflow", "core", "mindflow.core.AdaHessian.rst")
+
+# Section titles of upstream's Chinese API pages and of Google-style English docstrings.
+CN_SECTIONS = ("参数", "输入", "输出", "异常", "返回")
+EN_SECTIONS = ("Args", "Inputs", "Outputs", "Returns", "Raises", "Supported Platforms", "Examples")
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def _class_directive(text, qualname):
+    """Return the argument list written in ``.. py:class:: qualname(...)`` and the class body lines."""
+    match = re.search(r"^\.\. py:class:: " + re.escape(qualname) + r"\((.*)\)\s*$", text, re.MULTILINE)
+    assert match, f"no '.. py:class:: {qualname}(...)' directive found"
+    body = text[match.end():].splitlines()
+    return match.group(1), body
+
+
+def _parse_signature(arguments):
+    """Parse an rst signature's argument list into ``[(kind, name, default)]`` using Python's parser."""
+    tree = ast.parse(f"def _f({arguments}):\n    pass\n")
+    args = tree.body[0].args
+    result = []
+    positional = args.posonlyargs + args.args
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    for arg, default in zip(positional, defaults):
+        value = inspect.Parameter.empty if default is None else ast.literal_eval(default)
+        result.append(("POSITIONAL_OR_KEYWORD", arg.arg, value))
+    if args.vararg:
+        result.append(("VAR_POSITIONAL", args.vararg.arg, inspect.Parameter.empty))
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+        value = inspect.Parameter.empty if default is None else ast.literal_eval(default)
+        result.append(("KEYWORD_ONLY", arg.arg, value))
+    if args.kwarg:
+        result.append(("VAR_KEYWORD", args.kwarg.arg, inspect.Parameter.empty))
+    return result
+
+
+def _real_signature(obj):
+    return [(param.kind.name, name, param.default) for name, param in inspect.signature(obj).parameters.items()]
+
+
+def _cn_section_names(body, title, indent=4):
+    """Names in the ``- **name** (type) - ...`` items of a Chinese section such as ``参数：``.
+
+    Only sections of the object itself count (``indent`` spaces deep), not those of nested methods.
+    """
+    names, inside = [], False
+    for line in body:
+        depth = len(line) - len(line.lstrip(" "))
+        stripped = line.strip()
+        if depth == indent and re.fullmatch(r"(\S+)：", stripped):
+            inside = stripped[:-1] == title
+            continue
+        if depth <= indent and stripped:
+            inside = False
+        item = re.match(r"^- \*\*(.+?)\*\* ", stripped) if inside and depth == indent + 4 else None
+        if item:
+            names.append(item.group(1).replace("\\", "").lstrip("*"))
+    return names
+
+
+def _cn_description(body):
+    """The first paragraph of the class description (before any section or directive)."""
+    lines = []
+    for line in body:
+        stripped = line.strip()
+        if not stripped:
+            if lines:
+                break
+            continue
+        lines.append(stripped)
+    return "".join(lines)
+
+
+def _en_section(doc, title):
+    """Lines of a Google-style docstring section, de-indented."""
+    lines = inspect.cleandoc(doc).splitlines()
+    start = lines.index(title + ":") + 1
+    section = []
+    for line in lines[start:]:
+        if line and not line.startswith(" "):
+            break
+        section.append(line)
+    indents = [len(line) - len(line.lstrip()) for line in section if line.strip()]
+    return [line[min(indents):] if line.strip() else "" for line in section]
+
+
+def _en_args(doc):
+    names = []
+    for line in _en_section(doc, "Args"):
+        match = re.match(r"^(\*{0,2}\w+)( \(.*?\))?:", line)
+        if match:
+            names.append(match.group(1).lstrip("*"))
+    return names
+
+
+def _en_inputs(doc):
+    return [re.match(r"^- \*\*(.+?)\*\*", line).group(1).replace("\\", "").lstrip("*")
+            for line in _en_section(doc, "Inputs") if line.startswith("- **")]
+
+
+def _en_raises(doc):
+    return [line.split(":")[0] for line in _en_section(doc, "Raises") if re.match(r"^\w+Error:", line)]
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_cn_page_signature_matches_class():
+    """
+    Feature: Chinese API page of mindflow.cell.AdaHessian.
+    Description: Parse the signature written in the page's py:class directive and compare it with
+        inspect.signature of the real class.
+    Expectation: Same parameter names, order, kinds and default values.
+    """
+    arguments, _ = _class_directive(_read(CN_CELL_PAGE), "mindflow.cell.AdaHessian")
+    documented = _parse_signature(arguments)
+    real = _real_signature(cell.AdaHessian)
+    assert documented[0][1] == "params"
+    assert [name for _, name, _ in documented] == [name for _, name, _ in real]
+    assert documented == real
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_cn_page_arguments_match_docstring_and_signature():
+    """
+    Feature: Chinese API page of mindflow.cell.AdaHessian.
+    Description: Collect the parameters listed under 参数 in the page, the Args of the English
+        docstring and the names of the signature.
+    Expectation: The three sets are equal, and each page lists every parameter once.
+    """
+    _, body = _class_directive(_read(CN_CELL_PAGE), "mindflow.cell.AdaHessian")
+    cn_args = _cn_section_names(body, "参数")
+    en_args = _en_args(cell.AdaHessian.__doc__)
+    signature = list(inspect.signature(cell.AdaHessian).parameters)
+    assert len(cn_args) == len(set(cn_args)), cn_args
+    assert len(en_args) == len(set(en_args)), en_args
+    assert set(cn_args) == set(signature), set(cn_args) ^ set(signature)
+    assert set(en_args) == set(signature), set(en_args) ^ set(signature)
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_cn_page_format_and_sections():
+    """
+    Feature: Chinese API page of mindflow.cell.AdaHessian in upstream's format.
+    Description: Check the title, that the description's first sentence ends with a Chinese full stop,
+        that the update rule is given in a math directive, and that the input and exception sections
+        name the same inputs and exception types as the English docstring.
+    Expectation: All format rules hold and the sections agree with the docstring.
+    """
+    text = _read(CN_CELL_PAGE)
+    lines = text.splitlines()
+    assert lines[0] == "mindflow.cell.AdaHessian"
+    assert set(lines[1]) == {"="} and len(lines[1]) >= len(lines[0])
+    _, body = _class_directive(text, "mindflow.cell.AdaHessian")
+    description = _cn_description(body)
+    assert description.endswith("。"), description
+    assert "    .. math::" in body
+    for title in ("参数", "输入", "输出", "异常"):
+        assert f"    {title}：" in body, f"section {title} missing"
+    doc = cell.AdaHessian.__doc__
+    assert _cn_section_names(body, "输入") == _en_inputs(doc)
+    assert set(_cn_section_names(body, "异常")) == set(_en_raises(doc))
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_core_alias_page():
+    """
+    Feature: mindflow.core.AdaHessian, the upstream-compatible name.
+    Description: The Chinese alias page declares mindflow.core.AdaHessian and refers to the cell class.
+    Expectation: The alias is the same class object and its page links to mindflow.cell.AdaHessian.
+    """
+    assert core.AdaHessian is cell.AdaHessian
+    text = _read(CN_CORE_PAGE)
+    arguments, body = _class_directive(text, "mindflow.core.AdaHessian")
+    assert _parse_signature(arguments) == [("VAR_POSITIONAL", "args", inspect.Parameter.empty),
+                                           ("VAR_KEYWORD", "kwargs", inspect.Parameter.empty)]
+    assert ":class:`mindflow.cell.AdaHessian`" in "\n".join(body)
+    assert _cn_description(body).endswith("。")
+
+
+def _sphinx_build(out_dir, *extra):
+    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", *extra, DOCS_DIR, out_dir]
+    env = dict(os.environ, GLOG_v="3", PYTHONPATH=REPO_ROOT)
+    return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
+                          check=False)
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+@pytest.mark.skipif(importlib.util.find_spec("sphinx") is None or importlib.util.find_spec("myst_parser") is None,
+                    reason="sphinx and myst-parser (the 'docs' extra) are not installed")
+def test_sphinx_site_builds_without_warnings(tmp_path):
+    """
+    Feature: Bilingual documentation site.
+    Description: Build the English (autodoc) and the Chinese (hand-written) sites with sphinx-build -W
+        into a temporary folder.
+    Expectation: Both builds succeed without any warning, and the AdaHessian pages carry the
+        signature's arguments and the update rule.
+    """
+    pages = {
+        "en": ("api_python_en/mindflow/cell/mindflow.cell.AdaHessian.html", ()),
+        "zh_cn": ("api_python/mindflow/cell/mindflow.cell.AdaHessian.html", ("-t", "zh_cn")),
+    }
+    for language, (page, extra) in pages.items():
+        out_dir = str(tmp_path / language)
+        result = _sphinx_build(out_dir, *extra)
+        assert result.returncode == 0, f"{language} build failed:\n{result.stdout}\n{result.stderr}"
+        html = _read(os.path.join(out_dir, page))
+        for name in inspect.signature(cell.AdaHessian).parameters:
+            assert name in html, f"{name} missing from the {language} page"
+        assert 'class="math' in html, f"no math on the {language} page"
+        if importlib.util.find_spec("sphinx-mathjax-offline") is not None:
+            assert os.path.isfile(os.path.join(out_dir, "_static", "mathjax", "tex-chtml.js"))
