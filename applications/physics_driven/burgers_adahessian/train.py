@@ -1,0 +1,153 @@
+# Copyright 2026 Huawei Technologies Co., Ltd
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+# http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+# ============================================================================
+"""Train the Burgers PINN with Adam and/or AdaHessian from identical starting points and compare them.
+
+Example::
+
+    python train.py --optimizer both                  # CPU default profile, outputs in ./outputs
+    python train.py --optimizer adahessian --profile full --device_target GPU
+
+Writes ``metrics.json``, ``predictions.npz``, checkpoints and PNG plots into ``--output_dir``.
+"""
+import argparse
+import json
+import os
+import platform
+import time
+
+import numpy as np
+import mindspore as ms
+
+from src.config import load_config, resolve_path, selected_optimizers
+from src.dataset import evaluation_grid, sample_collocation_points
+from src.model import build_model, glorot_initialize, parameters_to_numpy
+from src.plotting import plot_all
+from src.trainer import run_optimizer
+
+APP_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def parse_args(argv=None):
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description="Burgers PINN: Adam vs. AdaHessian")
+    parser.add_argument("--optimizer", default="both", choices=["adam", "adahessian", "both"])
+    parser.add_argument("--config_file_path", default=os.path.join(APP_DIR, "configs", "burgers.yaml"))
+    parser.add_argument("--profile", default=None, help="profile of the config file (default: its default_profile)")
+    parser.add_argument("--mode", default="GRAPH", choices=["GRAPH", "PYNATIVE"])
+    parser.add_argument("--device_target", default="CPU", choices=["CPU", "GPU", "Ascend"])
+    parser.add_argument("--device_id", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=None, help="steps per optimizer (default: from the profile)")
+    parser.add_argument("--eval_interval", type=int, default=None, help="steps between evaluations")
+    parser.add_argument("--seed", type=int, default=None, help="seed of weights, points and probes")
+    parser.add_argument("--output_dir", default="./outputs")
+    parser.add_argument("--reference_cache_dir", default=None,
+                        help="folder of the cached exact solution (default: from the config)")
+    parser.add_argument("--no_plots", action="store_true", help="skip the PNG figures")
+    parser.add_argument("--no_progress", action="store_true", help="hide the progress bars")
+    return parser.parse_args(argv)
+
+
+def set_up_context(mode, device_target, device_id):
+    """Set the MindSpore execution mode and device."""
+    if device_target == "CPU":
+        # Host-blocking execution makes each small step several times faster on CPU (see README);
+        # an explicit MS_DEV_HOST_BLOCKING_RUN in the environment wins.
+        os.environ.setdefault("MS_DEV_HOST_BLOCKING_RUN", "1")
+    ms.set_context(mode=ms.GRAPH_MODE if mode == "GRAPH" else ms.PYNATIVE_MODE)
+    if device_target == "CPU":
+        ms.set_device(device_target)
+    else:
+        ms.set_device(device_target, device_id)
+
+
+def summarize(results):
+    """Head-to-head numbers when both optimizers ran (``None`` otherwise)."""
+    if set(results) != {"adam", "adahessian"}:
+        return None
+    adam, ada = results["adam"], results["adahessian"]
+    summary = {"final_error_ratio_adam_over_adahessian": None, "steps_to_target": {
+        "adam": adam["steps_to_target"], "adahessian": ada["steps_to_target"]}}
+    if adam["final_rel_l2_error"] and ada["final_rel_l2_error"]:
+        summary["final_error_ratio_adam_over_adahessian"] = adam["final_rel_l2_error"] / ada["final_rel_l2_error"]
+        summary["adahessian_lower_final_error"] = ada["final_rel_l2_error"] < adam["final_rel_l2_error"]
+    if ada["steps_to_target"] is not None:
+        adam_steps = adam["steps_to_target"]
+        summary["adahessian_within_third_of_adam_steps"] = (adam_steps is None
+                                                             or 3 * ada["steps_to_target"] <= adam_steps)
+    return summary
+
+
+def main(argv=None):
+    """Run the comparison and write every artefact."""
+    args = parse_args(argv)
+    set_up_context(args.mode, args.device_target, args.device_id)
+    config = load_config(args.config_file_path, args.profile)
+    if args.steps is not None:
+        config["train"]["steps"] = args.steps
+    if args.eval_interval is not None:
+        config["train"]["eval_interval"] = args.eval_interval
+    seed = int(args.seed if args.seed is not None else config["train"].get("seed", 0))
+    config["train"]["seed"] = seed
+    output_dir = os.path.abspath(args.output_dir)
+    os.makedirs(output_dir, exist_ok=True)
+    ms.set_seed(seed)
+
+    cache_dir = args.reference_cache_dir or resolve_path(config["reference"]["cache_dir"], APP_DIR)
+    grid = evaluation_grid(cache_dir, int(config["reference"]["nx"]), int(config["reference"]["nt"]))
+    # Weights and points have their own generators, so both optimizers start from exactly the same state.
+    points = sample_collocation_points(config["data"], config["geometry"], seed + 1)
+    net = build_model(config["model"])
+    glorot_initialize(net, seed)
+    init_params = parameters_to_numpy(net)
+    checkpoint_dir = os.path.join(output_dir, "checkpoints")
+    os.makedirs(checkpoint_dir, exist_ok=True)
+    ms.save_checkpoint(net, os.path.join(checkpoint_dir, "burgers_init.ckpt"))
+
+    results, predictions = {}, {}
+    for name in selected_optimizers(args.optimizer):
+        results[name], predictions[name] = run_optimizer(
+            name, config, init_params, points, grid, args.mode == "GRAPH", seed,
+            checkpoint_dir=checkpoint_dir, progress=not args.no_progress)
+        run = results[name]
+        print(f"[{name}] steps={run['steps']} rel_l2={run['final_rel_l2_error']} "
+              f"loss={run['final_loss']['total']} wall={run['wall_time_s']:.1f}s "
+              f"s/step={run['seconds_per_step']}", flush=True)
+
+    report = {
+        "profile": config["profile"],
+        "mode": args.mode,
+        "device_target": args.device_target,
+        "seed": seed,
+        "ms_dev_host_blocking_run": os.environ.get("MS_DEV_HOST_BLOCKING_RUN"),
+        "mindspore_version": ms.__version__,
+        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "points": points.sizes(),
+        "config": config,
+        "optimizers": results,
+        "comparison": summarize(results),
+    }
+    with open(os.path.join(output_dir, "metrics.json"), "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=1)
+    arrays = {f"u_pred_{name}": u.astype(np.float32) for name, u in predictions.items()}
+    np.savez(os.path.join(output_dir, "predictions.npz"), x=grid.x, t=grid.t, u_exact=grid.u_exact, **arrays)
+    if not args.no_plots:
+        plot_all(output_dir, grid.x, grid.t, grid.u_exact, predictions, results, config.get("target_rel_l2"))
+    print(f"outputs written to {output_dir}", flush=True)
+    return report
+
+
+if __name__ == "__main__":
+    main()
