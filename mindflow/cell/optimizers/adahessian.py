@@ -15,12 +15,14 @@
 """AdaHessian: Adam with a Hutchinson estimate of the Hessian diagonal as second moment."""
 import math
 import numbers
+import warnings
 
 import numpy as np
 import mindspore as ms
 from mindspore import Parameter, ParameterTuple, Tensor, nn, ops
 from mindspore import amp
 
+from .diagnostics import SecondOrderError, find_parameters_without_second_derivative, second_order_advice
 from .distributed import RankMean
 from .hutchinson import draw_probes, hutchinson_diagonal, split_grad_output
 from .probes import PROBES
@@ -272,12 +274,15 @@ class AdaHessian(nn.Optimizer):
         self.hessian_step = Parameter(Tensor([0], ms.int32), name="hessian_step", requires_grad=False)
         self.probe_seed = Parameter(Tensor(seed, ms.int64), name="probe_seed", requires_grad=False)
         self.skipped = Parameter(Tensor(False), name="step_skipped", requires_grad=False)
+        self.flat_curvature = Parameter(Tensor(np.zeros(len(self._parameters), np.bool_)), name="flat_curvature",
+                                        requires_grad=False)
 
         self.rank_mean = RankMean()
         self.probe_stream = self.rank_mean.rank if per_rank_probes else 0
         # upstream's hook: a subclass overriding gen_rand_vecs supplies every probe set
         self.custom_probes = type(self).gen_rand_vecs is not AdaHessian.gen_rand_vecs
         self._compiled = {}
+        self._succeeded = set()
         self._warned_flat = False
 
     # ------------------------------------------------------------------ construction helpers
@@ -330,6 +335,23 @@ class AdaHessian(nn.Optimizer):
             return super().__call__(*args, **kwargs)
         grad_fn, inputs = args[0], args[1:]
         self._check_inputs(inputs)
+        first_call = grad_fn not in self._succeeded
+        try:
+            result = self._run_step(grad_fn, inputs)
+        except (RuntimeError, ValueError, TypeError) as error:
+            if not first_call or str(error).startswith(f"For '{_NAME}'"):
+                raise
+            self._raise_second_order_error(grad_fn, inputs, error)
+        if first_call:
+            self._succeeded.add(grad_fn)
+            self._warn_flat_curvature()
+        if self.step_skipped:
+            warnings.warn(f"For '{_NAME}', step {int(self.global_step.asnumpy()[0]) + 1} was skipped: the gradient "
+                          f"or the Hessian estimate holds NaN or Inf (parameters and state are unchanged).",
+                          RuntimeWarning, stacklevel=2)
+        return result
+
+    def _run_step(self, grad_fn, inputs):
         if ms.get_context("mode") != ms.GRAPH_MODE:
             return super().__call__(grad_fn, *inputs)
         # A Cell called from Python in GRAPH mode compiles anew when an argument is a function;
@@ -341,6 +363,32 @@ class AdaHessian(nn.Optimizer):
                 self._compiled.pop(next(iter(self._compiled)))
             self._compiled[id(grad_fn)] = entry
         return entry[1](*inputs)
+
+    def _raise_second_order_error(self, grad_fn, inputs, error):
+        """Turn a failure to differentiate twice into an error that names the parameters and the way out."""
+        try:
+            grad_fn(*inputs)
+        except Exception:  # pylint: disable=broad-except
+            raise error from None  # grad_fn fails by itself: not a second-order problem
+        failing = find_parameters_without_second_derivative(grad_fn, self._parameters, inputs,
+                                                            self.hutchinson_index)
+        if not failing:
+            raise error
+        reason = str(error).strip().splitlines()[0]
+        raise SecondOrderError(
+            f"For '{_NAME}', MindSpore cannot differentiate the gradient a second time for the parameters "
+            f"{failing} ({reason}): an operator behind them has no second derivative. "
+            + second_order_advice(failing)) from error
+
+    def _warn_flat_curvature(self):
+        """One-time warning for parameters with a non-zero gradient but an all-zero curvature estimate."""
+        flags = self.flat_curvature.asnumpy()
+        names = [p.name for p, flag in zip(self._parameters, flags) if flag]
+        if names:
+            warnings.warn(f"For '{_NAME}', the Hessian estimate of {names} is exactly zero although their gradient "
+                          f"is not: an operator in the loss may lack a correct second derivative (for example "
+                          f"nn.SoftmaxCrossEntropyWithLogits; use ops.cross_entropy with probability targets or "
+                          f"the log-sum-exp form). " + second_order_advice(names), RuntimeWarning, stacklevel=3)
 
     def _make_step(self, grad_fn):
         def step(*inputs):
@@ -474,6 +522,7 @@ class AdaHessian(nn.Optimizer):
             ops.assign(param, ops.select(finite, p_new, param))
             ops.assign(self.moment1[i], ops.select(finite, m_new, m_old))
             ops.assign(self.moment2[i], v_new)
+        self._record_flat_curvature(grads, curvatures, refresh)
         finite_i = ops.cast(finite, ms.int32)
         ops.assign_add(self.global_step, finite_i.reshape((1,)))
         ops.assign_add(self.hessian_step, (finite_i * ops.cast(refresh, ms.int32)).reshape((1,)))
@@ -481,3 +530,14 @@ class AdaHessian(nn.Optimizer):
         if self._loss_scaler is not None and isinstance(self._loss_scaler, amp.DynamicLossScaler):
             self._loss_scaler.adjust(finite)
         return finite
+
+    def _record_flat_curvature(self, grads, curvatures, refresh):
+        """Flag parameters whose refreshed estimate is all zero while their gradient is not."""
+        flags = ()
+        for i, (grad, curvature) in enumerate(zip(grads, curvatures)):
+            if self.curvatures[i] == "hutchinson":
+                flat = ops.logical_and((curvature == 0).all(), (grad != 0).any())
+                flags += (ops.logical_and(flat, refresh),)
+            else:
+                flags += (Tensor(False),)
+        ops.assign(self.flat_curvature, ops.stack(flags))

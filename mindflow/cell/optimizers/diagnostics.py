@@ -1,0 +1,68 @@
+# Copyright 2026 Huawei Technologies Co., Ltd
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+# http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+# ============================================================================
+"""Diagnostics for second-order training: clear errors and warnings instead of stack traces.
+
+Some MindSpore operators have no second derivative (for instance ``MaxPool2d``, ``AvgPool2d``,
+``GELU`` and ``LayerNorm`` on CPU in MindSpore 2.10), so differentiating the gradient again fails
+deep inside the compiler; others silently give a zero Hessian-vector product
+(``nn.SoftmaxCrossEntropyWithLogits`` with dense labels). The helpers here find out which
+parameters are affected, so that the error or warning can name them and point to the way out:
+``curvature="gradient"`` for those parameters, or a loss written with ``ops.cross_entropy`` on
+probability targets or in the log-sum-exp form.
+"""
+import mindspore as ms
+from mindspore import ops
+
+from .hutchinson import hessian_vector_product, split_grad_output
+
+__all__ = ["SecondOrderError", "find_parameters_without_second_derivative", "second_order_advice"]
+
+
+class SecondOrderError(RuntimeError):
+    """Raised when the gradient of ``grad_fn`` cannot be differentiated a second time."""
+
+
+def find_parameters_without_second_derivative(grad_fn, params, inputs, indices):
+    """Return the names of the parameters (among ``indices``) whose Hessian-vector product fails.
+
+    Runs one Hessian-vector product per parameter in PYNATIVE mode (the context mode is restored
+    afterwards), so it is meant for the error path, not for every step.
+    """
+    failing = []
+    previous_mode = ms.get_context("mode")
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    try:
+        for index in indices:
+            param = params[index]
+
+            def single_grad_fn(*args, position=index):
+                return (split_grad_output(grad_fn(*args))[1][position],)
+
+            try:
+                hessian_vector_product(single_grad_fn, [param], inputs, (ops.ones_like(param),))
+            except (RuntimeError, ValueError, TypeError):
+                failing.append(param.name)
+    finally:
+        ms.set_context(mode=previous_mode)
+    return failing
+
+
+def second_order_advice(names):
+    """The way out, as text, for parameters whose curvature cannot (or should not) be estimated."""
+    shown = ", ".join(repr(name) for name in names[:8]) + (", ..." if len(names) > 8 else "")
+    return (f"Give these parameters their own group with curvature='gradient' (Adam-like scaling by |g|), "
+            f"e.g. AdaHessian([{{'params': [p for p in params if p.name in ({shown},)], "
+            f"'curvature': 'gradient'}}, {{'params': other_params}}], ...), or replace the operator "
+            f"(see README, Troubleshooting).")
