@@ -257,6 +257,9 @@ class AdaHessian(nn.Optimizer):
         self.curvatures = tuple(_check_curvature(s["curvature"]) for s in settings)
         self.average_axes = tuple(resolve_axes(s["spatial_average"], len(p.shape), _NAME, p.name)
                                   for s, p in zip(settings, self._parameters))
+        # plain Python copies: Parameter attributes cannot be read inside a compiled graph
+        self.param_names = tuple(p.name for p in self._parameters)
+        self.param_shapes = tuple(tuple(p.shape) for p in self._parameters)
         self.hutchinson_index = tuple(i for i, c in enumerate(self.curvatures) if c == "hutchinson")
         self.hutchinson_params = ParameterTuple([self._parameters[i] for i in self.hutchinson_index])
 
@@ -339,7 +342,11 @@ class AdaHessian(nn.Optimizer):
         try:
             result = self._run_step(grad_fn, inputs)
         except (RuntimeError, ValueError, TypeError) as error:
-            if not first_call or str(error).startswith(f"For '{_NAME}'"):
+            message = str(error).strip()
+            if message.startswith(f"'For '{_NAME}',"):
+                # raised while compiling: the graph compiler quotes the message and appends its trace
+                raise type(error)(message.splitlines()[0][1:-1]) from None
+            if not first_call or message.startswith(f"For '{_NAME}',"):
                 raise
             self._raise_second_order_error(grad_fn, inputs, error)
         if first_call:
@@ -415,27 +422,35 @@ class AdaHessian(nn.Optimizer):
                            self.probe_stream)
 
     def _check_grads(self, grads):
-        if len(grads) != len(self._parameters):
-            raise ValueError(_err(f"'grad_fn' must return one gradient per parameter ({len(self._parameters)}), "
-                                  f"but got {len(grads)}."))
-        for grad, param in zip(grads, self._parameters):
-            if grad.shape != param.shape:
-                raise ValueError(_err(f"the gradient of '{param.name}' must have shape {param.shape}, "
-                                      f"but got {grad.shape}."))
+        """Static check (at trace time in GRAPH mode) that grad_fn matches the parameters."""
+        expected = len(self.param_shapes)
+        if len(grads) != expected:
+            raise ValueError(_err("'grad_fn' must return one gradient per parameter (" + str(expected)
+                                  + "), but got " + str(len(grads)) + "."))
+        for i in range(expected):
+            if grads[i].shape != self.param_shapes[i]:
+                raise ValueError(_err("the gradient of '" + self.param_names[i] + "' must have shape "
+                                      + str(self.param_shapes[i]) + ", but got " + str(grads[i].shape) + "."))
 
     def _estimate(self, grad_fn, inputs):
         """Gradient output and the signed Hessian-diagonal estimate of the 'hutchinson' parameters."""
+        def checked_grad_fn(*args):
+            output = grad_fn(*args)
+            self._check_grads(split_grad_output(output)[1])
+            return output
+
         if not self.hutchinson_index:
-            return grad_fn(*inputs), ()
+            return checked_grad_fn(*inputs), ()
         weights = self.hutchinson_params
         if len(self.hutchinson_index) == len(self._parameters):
-            return hutchinson_diagonal(grad_fn, weights, inputs, self._probes())
+            return hutchinson_diagonal(checked_grad_fn, weights, inputs, self._probes())
         index = self.hutchinson_index
 
         def partial_grad_fn(*args):
-            return tuple(split_grad_output(grad_fn(*args))[1][i] for i in index)
+            grads = split_grad_output(checked_grad_fn(*args))[1]
+            return tuple(grads[i] for i in index)
 
-        output = grad_fn(*inputs)
+        output = checked_grad_fn(*inputs)
         _, diagonal = hutchinson_diagonal(partial_grad_fn, weights, inputs, self._probes())
         return output, diagonal
 

@@ -34,28 +34,31 @@ class SecondOrderError(RuntimeError):
     """Raised when the gradient of ``grad_fn`` cannot be differentiated a second time."""
 
 
+def _single_parameter_hvp(grad_fn, weight, position):
+    """A function of the inputs computing the Hessian-vector product for one parameter alone."""
+    def single_grad_fn(*args):
+        return (split_grad_output(grad_fn(*args))[1][position],)
+
+    def single_hvp(*args):
+        return hessian_vector_product(single_grad_fn, [weight], args, (ops.ones_like(weight),))[1]
+
+    return single_hvp
+
+
 def find_parameters_without_second_derivative(grad_fn, params, inputs, indices):
     """Return the names of the parameters (among ``indices``) whose Hessian-vector product fails.
 
-    Runs one Hessian-vector product per parameter in PYNATIVE mode (the context mode is restored
-    afterwards), so it is meant for the error path, not for every step.
+    Tries one Hessian-vector product per parameter, in the current mode (compiled in GRAPH mode,
+    where the answer can differ from PYNATIVE), so it is meant for the error path only.
     """
+    compile_each = ms.get_context("mode") == ms.GRAPH_MODE
     failing = []
-    previous_mode = ms.get_context("mode")
-    ms.set_context(mode=ms.PYNATIVE_MODE)
-    try:
-        for index in indices:
-            param = params[index]
-
-            def single_grad_fn(*args, position=index):
-                return (split_grad_output(grad_fn(*args))[1][position],)
-
-            try:
-                hessian_vector_product(single_grad_fn, [param], inputs, (ops.ones_like(param),))
-            except (RuntimeError, ValueError, TypeError):
-                failing.append(param.name)
-    finally:
-        ms.set_context(mode=previous_mode)
+    for index in indices:
+        single_hvp = _single_parameter_hvp(grad_fn, params[index], index)
+        try:
+            (ms.jit(single_hvp) if compile_each else single_hvp)(*inputs)
+        except (RuntimeError, ValueError, TypeError):
+            failing.append(params[index].name)
     return failing
 
 
