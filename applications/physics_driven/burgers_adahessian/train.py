@@ -31,10 +31,9 @@ import numpy as np
 import mindspore as ms
 
 from src.config import load_config, resolve_path, selected_optimizers
-from src.dataset import evaluation_grid, sample_collocation_points
-from src.model import build_model, glorot_initialize, parameters_to_numpy
+from src.model import save_network
 from src.plotting import plot_all
-from src.trainer import run_optimizer
+from src.trainer import compare_runs, prepare_experiment, run_optimizer, set_up_context
 
 APP_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -59,36 +58,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def set_up_context(mode, device_target, device_id):
-    """Set the MindSpore execution mode and device."""
-    if device_target == "CPU":
-        # Host-blocking execution makes each small step several times faster on CPU (see README);
-        # an explicit MS_DEV_HOST_BLOCKING_RUN in the environment wins.
-        os.environ.setdefault("MS_DEV_HOST_BLOCKING_RUN", "1")
-    ms.set_context(mode=ms.GRAPH_MODE if mode == "GRAPH" else ms.PYNATIVE_MODE)
-    if device_target == "CPU":
-        ms.set_device(device_target)
-    else:
-        ms.set_device(device_target, device_id)
-
-
-def summarize(results):
-    """Head-to-head numbers when both optimizers ran (``None`` otherwise)."""
-    if set(results) != {"adam", "adahessian"}:
-        return None
-    adam, ada = results["adam"], results["adahessian"]
-    summary = {"final_error_ratio_adam_over_adahessian": None, "steps_to_target": {
-        "adam": adam["steps_to_target"], "adahessian": ada["steps_to_target"]}}
-    if adam["final_rel_l2_error"] and ada["final_rel_l2_error"]:
-        summary["final_error_ratio_adam_over_adahessian"] = adam["final_rel_l2_error"] / ada["final_rel_l2_error"]
-        summary["adahessian_lower_final_error"] = ada["final_rel_l2_error"] < adam["final_rel_l2_error"]
-    if ada["steps_to_target"] is not None:
-        adam_steps = adam["steps_to_target"]
-        summary["adahessian_within_third_of_adam_steps"] = (adam_steps is None
-                                                             or 3 * ada["steps_to_target"] <= adam_steps)
-    return summary
-
-
 def main(argv=None):
     """Run the comparison and write every artefact."""
     args = parse_args(argv)
@@ -102,18 +71,12 @@ def main(argv=None):
     config["train"]["seed"] = seed
     output_dir = os.path.abspath(args.output_dir)
     os.makedirs(output_dir, exist_ok=True)
-    ms.set_seed(seed)
 
     cache_dir = args.reference_cache_dir or resolve_path(config["reference"]["cache_dir"], APP_DIR)
-    grid = evaluation_grid(cache_dir, int(config["reference"]["nx"]), int(config["reference"]["nt"]))
-    # Weights and points have their own generators, so both optimizers start from exactly the same state.
-    points = sample_collocation_points(config["data"], config["geometry"], seed + 1)
-    net = build_model(config["model"])
-    glorot_initialize(net, seed)
-    init_params = parameters_to_numpy(net)
+    grid, points, net, init_params = prepare_experiment(config, seed, cache_dir)
     checkpoint_dir = os.path.join(output_dir, "checkpoints")
     os.makedirs(checkpoint_dir, exist_ok=True)
-    ms.save_checkpoint(net, os.path.join(checkpoint_dir, "burgers_init.ckpt"))
+    save_network(net, os.path.join(checkpoint_dir, "burgers_init.ckpt"))
 
     results, predictions = {}, {}
     for name in selected_optimizers(args.optimizer):
@@ -137,7 +100,7 @@ def main(argv=None):
         "points": points.sizes(),
         "config": config,
         "optimizers": results,
-        "comparison": summarize(results),
+        "comparison": compare_runs(results),
     }
     with open(os.path.join(output_dir, "metrics.json"), "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=1)

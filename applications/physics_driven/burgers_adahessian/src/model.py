@@ -14,7 +14,7 @@
 # ============================================================================
 """Fully connected tanh network u(x, t) of the Burgers PINN, with reproducible initialisation."""
 import numpy as np
-from mindspore import Tensor, nn
+from mindspore import Tensor, nn, save_checkpoint
 
 
 class BurgersMLP(nn.Cell):
@@ -68,18 +68,28 @@ def glorot_initialize(net, seed):
 
 
 def parameters_to_numpy(net):
-    """Snapshot of the trainable parameters as ``{name: ndarray}``."""
-    return {param.name: param.asnumpy().copy() for param in net.trainable_params()}
+    """Snapshot of the trainable parameters as ``{structural name: ndarray}``.
+
+    Structural names (``layers.0.weight``) come from the cell tree of ``net`` itself; ``Parameter.name`` is not
+    used because wrapping the network in loss cells may prefix it.
+    """
+    return {name: param.asnumpy().copy() for name, param in net.parameters_and_names() if param.requires_grad}
 
 
 def load_numpy_parameters(net, values):
-    """Overwrite the trainable parameters of ``net`` from a ``{name: ndarray}`` snapshot.
+    """Overwrite the trainable parameters of ``net`` from a snapshot of :func:`parameters_to_numpy`.
 
     Raises:
         KeyError: If a parameter of ``net`` is missing from ``values``.
     """
-    for param in net.trainable_params():
-        param.set_data(Tensor(np.asarray(values[param.name], dtype=np.float32)))
+    for name, param in net.parameters_and_names():
+        if param.requires_grad:
+            param.set_data(Tensor(np.asarray(values[name], dtype=np.float32)))
+
+
+def save_network(net, path):
+    """Save ``net`` to a checkpoint under its structural parameter names, loadable into a fresh network."""
+    save_checkpoint([{"name": name, "data": param} for name, param in net.parameters_and_names()], path)
 
 
 def build_model(model_config):

@@ -30,8 +30,9 @@ import mindspore as ms
 from mindspore import nn
 from tqdm import tqdm
 
+from .dataset import evaluation_grid, sample_collocation_points
 from .losses import BurgersLossTerms, BurgersPINNLoss
-from .model import build_model, load_numpy_parameters
+from .model import build_model, glorot_initialize, load_numpy_parameters, parameters_to_numpy, save_network
 
 # Keys of an optimizer section that shape the learning-rate schedule rather than go to the constructor.
 SCHEDULE_KEYS = ("lr_schedule", "lr_final_ratio", "warmup_steps")
@@ -140,6 +141,41 @@ def make_train_step(name, loss_cell, optimizer, graph_mode):
     return ms.jit(adam_step) if graph_mode else adam_step
 
 
+def set_up_context(mode, device_target, device_id=0):
+    """Set MindSpore's execution mode (``GRAPH`` or ``PYNATIVE``) and device."""
+    if device_target == "CPU":
+        # Host-blocking execution makes each small step several times faster on CPU (see README);
+        # an explicit MS_DEV_HOST_BLOCKING_RUN in the environment wins.
+        os.environ.setdefault("MS_DEV_HOST_BLOCKING_RUN", "1")
+        ms.set_device("CPU")
+    else:
+        ms.set_device(device_target, device_id)
+    ms.set_context(mode=ms.GRAPH_MODE if mode == "GRAPH" else ms.PYNATIVE_MODE)
+
+
+def prepare_experiment(config, seed, cache_dir):
+    """Exact solution, training points and initial weights shared by every optimizer of a comparison.
+
+    Weights and points come from their own seeded NumPy generators (``seed`` and ``seed + 1``), so every
+    optimizer starts from exactly the same network and sees exactly the same points.
+
+    Args:
+        config (dict): Resolved configuration.
+        seed (int): Experiment seed.
+        cache_dir (str): Folder of the cached exact solution.
+
+    Returns:
+        tuple ``(grid, points, init_net, init_params)``: :class:`EvaluationGrid`, :class:`CollocationPoints`,
+        the initialised network and its parameters as ``{name: ndarray}``.
+    """
+    ms.set_seed(seed)
+    grid = evaluation_grid(cache_dir, int(config["reference"]["nx"]), int(config["reference"]["nt"]))
+    points = sample_collocation_points(config["data"], config["geometry"], seed + 1)
+    net = build_model(config["model"])
+    glorot_initialize(net, seed)
+    return grid, points, net, parameters_to_numpy(net)
+
+
 def predict(net, grid):
     """Network prediction on the evaluation grid, shaped like ``grid.u_exact``."""
     return net(ms.Tensor(grid.points)).asnumpy().reshape(grid.u_exact.shape)
@@ -239,7 +275,7 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
 
     if checkpoint_dir:
         os.makedirs(checkpoint_dir, exist_ok=True)
-        ms.save_checkpoint(net, os.path.join(checkpoint_dir, f"burgers_{name}.ckpt"))
+        save_network(net, os.path.join(checkpoint_dir, f"burgers_{name}.ckpt"))
 
     errors = history.records["rel_l2_error"]
     reached = [s for s, e in zip(history.records["step"], errors) if e is not None and e <= target]
@@ -263,3 +299,20 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
         "train_loss": train_loss,
     }
     return metrics, u_pred
+
+
+def compare_runs(results):
+    """Head-to-head numbers of ``{optimizer: metrics}`` when both optimizers ran (``None`` otherwise)."""
+    if set(results) != {"adam", "adahessian"}:
+        return None
+    adam, ada = results["adam"], results["adahessian"]
+    summary = {"final_error_ratio_adam_over_adahessian": None, "steps_to_target": {
+        "adam": adam["steps_to_target"], "adahessian": ada["steps_to_target"]}}
+    if adam["final_rel_l2_error"] and ada["final_rel_l2_error"]:
+        summary["final_error_ratio_adam_over_adahessian"] = adam["final_rel_l2_error"] / ada["final_rel_l2_error"]
+        summary["adahessian_lower_final_error"] = ada["final_rel_l2_error"] < adam["final_rel_l2_error"]
+    if ada["steps_to_target"] is not None:
+        adam_steps = adam["steps_to_target"]
+        summary["adahessian_within_third_of_adam_steps"] = (adam_steps is None
+                                                             or 3 * ada["steps_to_target"] <= adam_steps)
+    return summary
