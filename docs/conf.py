@@ -26,7 +26,10 @@ Math is rendered by MathJax served from the built site itself (``sphinx-mathjax-
 the pages need no network; without that package the standard MathJax extension is used, whose
 pages load MathJax from its CDN when they are viewed (the build itself never needs the network).
 """
+# Sphinx reads its settings from lower-case module globals.
+# pylint: disable=invalid-name
 import importlib.util
+import inspect
 import os
 import sys
 
@@ -73,8 +76,10 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 templates_path = []
 html_static_path = []
 
-_ENGLISH_ONLY = ["index.rst", "api_python_en/**", "guide/adahessian.md"]
-_CHINESE_ONLY = ["index_CN.rst", "api_python/**", "guide/adahessian_CN.md"]
+# The API pages describe the same objects in each language, so each site keeps its own. The guides
+# link to each other (as Markdown files do on Gitee), so both sites carry both guides.
+_ENGLISH_ONLY = ["index.rst", "api_python_en/**"]
+_CHINESE_ONLY = ["index_CN.rst", "api_python/**"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "Makefile", "conf.py"]
 if CHINESE:
     language = "zh_CN"
@@ -93,7 +98,27 @@ autosummary_generate = False
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_use_rtype = False
-napoleon_custom_sections = ["Supported Platforms"]
+napoleon_custom_sections = ["Inputs", "Outputs", "Supported Platforms"]
+
+
+def _real_class_signature(app, what, name, obj, options, signature, return_annotation):
+    """Give classes their __init__ signature where autodoc only finds ``(*args, **kwargs)``.
+
+    MindSpore's Cell is created through a metaclass ``__call__`` that takes ``*args, **kwargs``;
+    autodoc reports that generic signature, while ``inspect.signature`` follows ``__init__``.
+    """
+    del app, name, options
+    if what == "class" and signature in ("(*args, **kwargs)", "(*args: Any, **kwargs: Any)"):
+        try:
+            return str(inspect.signature(obj)), return_annotation
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def setup(app):
+    """Sphinx extension hook of this project."""
+    app.connect("autodoc-process-signature", _real_class_signature)
 
 # -- MyST (the user guides are Markdown, readable on Gitee as they are) -------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]

@@ -36,6 +36,9 @@ case "${1:-}" in
     -h|--help) sed -n '16,23p' "$0"; exit 0 ;;
 esac
 
+# Lint the source tree as it is, whether or not the package is installed.
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+
 status=0
 
 if (( run_python )); then
