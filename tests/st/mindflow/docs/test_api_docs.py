@@ -19,6 +19,7 @@ nothing but these tests keeps them in step with the class: its signature and def
 arguments, inputs and exceptions (compared with the English docstring, which autodoc publishes).
 """
 import ast
+import importlib
 import importlib.util
 import inspect
 import os
@@ -32,12 +33,11 @@ from mindflow import cell, core
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 DOCS_DIR = os.path.join(REPO_ROOT, "docs")
-CN_CELL_PAGE = os.path.join(DOCS_DIR, "api_python", "mindflow", "cell", "mindflow.cell.AdaHessian.rst")
-CN_CORE_PAGE = os.path.join(DOCS_DIR, "api_python", "mindflow", "core", "mindflow.core.AdaHessian.rst")
-
-# Section titles of upstream's Chinese API pages and of Google-style English docstrings.
-CN_SECTIONS = ("参数", "输入", "输出", "异常", "返回")
-EN_SECTIONS = ("Args", "Inputs", "Outputs", "Returns", "Raises", "Supported Platforms", "Examples")
+CN_API_DIR = os.path.join(DOCS_DIR, "api_python")
+CN_CELL_PAGE = os.path.join(CN_API_DIR, "mindflow", "cell", "mindflow.cell.AdaHessian.rst")
+CN_CORE_PAGE = os.path.join(CN_API_DIR, "mindflow", "core", "mindflow.core.AdaHessian.rst")
+# Modules documented as a whole (every public function) on one page in each language.
+HELPER_MODULES = ("mindflow.cell.optimizers.hutchinson", "mindflow.cell.optimizers.probes")
 
 
 def _read(path):
@@ -54,27 +54,85 @@ def _class_directive(text, qualname):
 
 
 def _parse_signature(arguments):
-    """Parse an rst signature's argument list into ``[(kind, name, default)]`` using Python's parser."""
+    """Parse an rst signature's argument list into ``[(kind, name, default source or None)]``."""
     tree = ast.parse(f"def _f({arguments}):\n    pass\n")
     args = tree.body[0].args
     result = []
     positional = args.posonlyargs + args.args
     defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     for arg, default in zip(positional, defaults):
-        value = inspect.Parameter.empty if default is None else ast.literal_eval(default)
-        result.append(("POSITIONAL_OR_KEYWORD", arg.arg, value))
+        result.append(("POSITIONAL_OR_KEYWORD", arg.arg, None if default is None else ast.unparse(default)))
     if args.vararg:
-        result.append(("VAR_POSITIONAL", args.vararg.arg, inspect.Parameter.empty))
+        result.append(("VAR_POSITIONAL", args.vararg.arg, None))
     for arg, default in zip(args.kwonlyargs, args.kw_defaults):
-        value = inspect.Parameter.empty if default is None else ast.literal_eval(default)
-        result.append(("KEYWORD_ONLY", arg.arg, value))
+        result.append(("KEYWORD_ONLY", arg.arg, None if default is None else ast.unparse(default)))
     if args.kwarg:
-        result.append(("VAR_KEYWORD", args.kwarg.arg, inspect.Parameter.empty))
+        result.append(("VAR_KEYWORD", args.kwarg.arg, None))
     return result
 
 
-def _real_signature(obj):
-    return [(param.kind.name, name, param.default) for name, param in inspect.signature(obj).parameters.items()]
+def _same_default(source, value):
+    """Whether a default written in a page (``source``) denotes the real default ``value``."""
+    if source is None:
+        return value is inspect.Parameter.empty
+    if value is inspect.Parameter.empty:
+        return False
+    try:
+        literal = ast.literal_eval(source)
+    except ValueError:
+        # a name such as rademacher_probe or mstype.float32
+        last = source.rsplit(".", 1)[-1]
+        return getattr(value, "__name__", None) == last or str(value).lower() == last.lower()
+    return type(literal) is type(value) and literal == value
+
+
+def _signature_mismatches(documented, obj):
+    """Differences between a parsed page signature and the real one, as readable strings."""
+    real = list(inspect.signature(obj).parameters.values())
+    if [name for _, name, _ in documented] != [param.name for param in real]:
+        return [f"names {[name for _, name, _ in documented]} != {[param.name for param in real]}"]
+    problems = []
+    for (kind, name, source), param in zip(documented, real):
+        if kind != param.kind.name:
+            problems.append(f"{name}: kind {kind} != {param.kind.name}")
+        if not _same_default(source, param.default):
+            problems.append(f"{name}: default {source} != {param.default!r}")
+    return problems
+
+
+def _resolve(qualname):
+    """Import the object named by a dotted path."""
+    parts = qualname.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for attribute in parts[split:]:
+            obj = getattr(obj, attribute)
+        return obj
+    raise ImportError(qualname)
+
+
+def _cn_directives():
+    """Every top-level ``py:class``/``py:function`` of the Chinese pages: (page, kind, name, arguments, body)."""
+    found = []
+    for root, _, files in os.walk(CN_API_DIR):
+        for file_name in sorted(files):
+            if not file_name.endswith(".rst"):
+                continue
+            page = os.path.join(root, file_name)
+            lines = _read(page).splitlines()
+            for index, line in enumerate(lines):
+                match = re.match(r"^\.\. py:(class|function):: ([\w.]+)\((.*)\)\s*$", line)
+                if not match:
+                    continue
+                end = index + 1
+                while end < len(lines) and (not lines[end] or lines[end].startswith(" ")):
+                    end += 1
+                found.append((os.path.relpath(page, DOCS_DIR), match.group(1), match.group(2), match.group(3),
+                              lines[index + 1:end]))
+    return found
 
 
 def _cn_section_names(body, title, indent=4):
@@ -153,10 +211,8 @@ def test_cn_page_signature_matches_class():
     """
     arguments, _ = _class_directive(_read(CN_CELL_PAGE), "mindflow.cell.AdaHessian")
     documented = _parse_signature(arguments)
-    real = _real_signature(cell.AdaHessian)
     assert documented[0][1] == "params"
-    assert [name for _, name, _ in documented] == [name for _, name, _ in real]
-    assert documented == real
+    assert not _signature_mismatches(documented, cell.AdaHessian)
 
 
 @pytest.mark.level0
@@ -217,10 +273,54 @@ def test_core_alias_page():
     assert core.AdaHessian is cell.AdaHessian
     text = _read(CN_CORE_PAGE)
     arguments, body = _class_directive(text, "mindflow.core.AdaHessian")
-    assert _parse_signature(arguments) == [("VAR_POSITIONAL", "args", inspect.Parameter.empty),
-                                           ("VAR_KEYWORD", "kwargs", inspect.Parameter.empty)]
+    assert _parse_signature(arguments) == [("VAR_POSITIONAL", "args", None), ("VAR_KEYWORD", "kwargs", None)]
     assert ":class:`mindflow.cell.AdaHessian`" in "\n".join(body)
     assert _cn_description(body).endswith("。")
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_every_cn_page_matches_its_object():
+    """
+    Feature: All hand-written Chinese API pages under docs/api_python.
+    Description: For every top-level py:class and py:function directive, import the object it names and
+        compare the written signature with inspect.signature, and the parameters listed under 参数 with the
+        signature and with the Args of the English docstring.
+    Expectation: Every page names an existing object with the same signature, defaults and parameters.
+    """
+    directives = _cn_directives()
+    assert {"mindflow.cell.AdaHessian", "mindflow.core.AdaHessian"} <= {entry[2] for entry in directives}
+    for page, _, qualname, arguments, body in directives:
+        obj = _resolve(qualname)
+        if arguments == "*args, **kwargs" and inspect.isclass(obj):
+            continue  # an alias page, checked by test_core_alias_page
+        mismatches = _signature_mismatches(_parse_signature(arguments), obj)
+        assert not mismatches, f"{page}: {qualname}: {mismatches}"
+        signature = set(inspect.signature(obj).parameters)
+        cn_args = _cn_section_names(body, "参数")
+        assert len(cn_args) == len(set(cn_args)), f"{page}: {qualname}: {cn_args}"
+        assert set(cn_args) == signature, f"{page}: {qualname}: {set(cn_args) ^ signature}"
+        assert set(_en_args(obj.__doc__)) == signature, f"{qualname}: English Args differ from the signature"
+        assert _cn_description(body).endswith("。"), f"{page}: {qualname}: first sentence must end with 。"
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_helper_module_pages_are_complete():
+    """
+    Feature: Chinese pages of the Hutchinson helper modules.
+    Description: Compare the functions documented on each module's Chinese page with the functions the
+        module exports in __all__ (which autodoc publishes on the English page).
+    Expectation: Each public function of the module has exactly one Chinese description.
+    """
+    documented = [qualname for _, kind, qualname, _, _ in _cn_directives() if kind == "function"]
+    for module_name in HELPER_MODULES:
+        module = importlib.import_module(module_name)
+        public = {f"{module_name}.{name}" for name in module.__all__ if inspect.isfunction(getattr(module, name))}
+        on_page = [qualname for qualname in documented if qualname.rsplit(".", 1)[0] == module_name]
+        assert sorted(on_page) == sorted(public), module_name
 
 
 def _sphinx_build(out_dir, *extra):
