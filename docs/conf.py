@@ -28,10 +28,12 @@ pages load MathJax from its CDN when they are viewed (the build itself never nee
 """
 # Sphinx reads its settings from lower-case module globals.
 # pylint: disable=invalid-name
+import ast
 import importlib.util
 import inspect
 import os
 import sys
+import textwrap
 
 DOCS_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(DOCS_DIR)
@@ -93,6 +95,7 @@ else:
 # -- autodoc / napoleon (Google-style docstrings, as in MindSpore and MindFlow) ------------
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"
+autodoc_preserve_defaults = True  # show probe_fn=rademacher_probe, not a function repr
 autodoc_default_options = {"show-inheritance": False}
 autosummary_generate = False
 napoleon_google_docstring = True
@@ -101,18 +104,41 @@ napoleon_use_rtype = False
 napoleon_custom_sections = ["Inputs", "Outputs", "Supported Platforms"]
 
 
+def _source_signature(function, drop_first):
+    """The signature of ``function`` with its defaults written as in the source (``1e-3``, not ``0.001``)."""
+    source = textwrap.dedent(inspect.getsource(function))
+    args = ast.parse(source).body[0].args
+
+    def text(node):
+        return ast.get_source_segment(source, node)
+
+    positional = args.posonlyargs + args.args
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    pairs = list(zip(positional, defaults))[1 if drop_first else 0:]
+    parts = [arg.arg if default is None else f"{arg.arg}={text(default)}" for arg, default in pairs]
+    if args.vararg:
+        parts.append("*" + args.vararg.arg)
+    elif args.kwonlyargs:
+        parts.append("*")
+    parts += [arg.arg if default is None else f"{arg.arg}={text(default)}"
+              for arg, default in zip(args.kwonlyargs, args.kw_defaults)]
+    if args.kwarg:
+        parts.append("**" + args.kwarg.arg)
+    return "(" + ", ".join(parts) + ")"
+
+
 def _real_class_signature(app, what, name, obj, options, signature, return_annotation):
     """Give classes their __init__ signature where autodoc only finds ``(*args, **kwargs)``.
 
     MindSpore's Cell is created through a metaclass ``__call__`` that takes ``*args, **kwargs``;
-    autodoc reports that generic signature, while ``inspect.signature`` follows ``__init__``.
+    autodoc reports that generic signature, while the class is constructed by ``__init__``.
     """
     del app, name, options
     if what == "class" and signature in ("(*args, **kwargs)", "(*args: Any, **kwargs: Any)"):
         try:
+            return _source_signature(obj.__init__, drop_first=True), return_annotation
+        except (OSError, TypeError, SyntaxError, IndexError, AttributeError):
             return str(inspect.signature(obj)), return_annotation
-        except (TypeError, ValueError):
-            return None
     return None
 
 

@@ -242,8 +242,9 @@ def test_cn_page_format_and_sections():
     """
     Feature: Chinese API page of mindflow.cell.AdaHessian in upstream's format.
     Description: Check the title, that the description's first sentence ends with a Chinese full stop,
-        that the update rule is given in a math directive, and that the input and exception sections
-        name the same inputs and exception types as the English docstring.
+        that the update rule is given in a math directive, that the input and exception sections name
+        the same inputs and exception types as the English docstring, and that the public methods and
+        properties of the class are described.
     Expectation: All format rules hold and the sections agree with the docstring.
     """
     text = _read(CN_CELL_PAGE)
@@ -259,6 +260,11 @@ def test_cn_page_format_and_sections():
     doc = cell.AdaHessian.__doc__
     assert _cn_section_names(body, "输入") == _en_inputs(doc)
     assert set(_cn_section_names(body, "异常")) == set(_en_raises(doc))
+    # public methods and properties (autodoc lists them on the English page; construct is the step itself)
+    public = {name for name, value in vars(cell.AdaHessian).items()
+              if not name.startswith("_") and name != "construct" and (callable(value) or isinstance(value, property))}
+    members = {match.group(1) for match in re.finditer(r"^    \.\. py:(?:method|property):: (\w+)", text, re.MULTILINE)}
+    assert members == public, members ^ public
 
 
 @pytest.mark.level0
