@@ -92,7 +92,7 @@ class RankMean(nn.Cell):
         self.group_size, self.rank = data_parallel_info()
         self.allreduce = ops.AllReduce(ops.ReduceOp.SUM) if self.group_size > 1 else None
 
-    def construct(self, tensors):
+    def construct(self, tensors):  # pylint: disable=arguments-differ
         if self.allreduce is None or not tensors:
             return tensors
         flat = ops.concat(tuple(ops.cast(t, ms.float32).reshape((-1,)) for t in tensors))

@@ -1,0 +1,94 @@
+# Copyright 2026 Huawei Technologies Co., Ltd
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+# http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+# ============================================================================
+"""RankMean and data_parallel_info in one process (the two-process test is test_data_parallel.py)."""
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import Tensor, nn
+
+from mindflow.cell.optimizers.distributed import RankMean, data_parallel_info
+
+
+class _TwoEqualRanks(nn.Cell):
+    """Stands in for the all-reduce sum of two ranks that hold the same tensor."""
+
+    def construct(self, x):  # pylint: disable=arguments-differ
+        return x * 2
+
+
+def _tensors():
+    return (Tensor(np.arange(6).reshape((2, 3)), ms.float32), Tensor(3.5, ms.float32),
+            Tensor(np.arange(4), ms.float16), Tensor(np.zeros((0, 2)), ms.float32),
+            Tensor(np.linspace(-1.0, 1.0, 24).reshape((2, 3, 4)), ms.float32))
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_single_process_is_identity():
+    """
+    Feature: RankMean outside data-parallel training.
+    Description: No communication is initialized and the parallel mode is stand_alone.
+    Expectation: data_parallel_info() is (1, 0) and RankMean returns its input unchanged.
+    """
+    assert data_parallel_info() == (1, 0)
+    rank_mean = RankMean()
+    assert (rank_mean.group_size, rank_mean.rank, rank_mean.allreduce) == (1, 0, None)
+    tensors = _tensors()
+    assert rank_mean(tensors) is tensors
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+@pytest.mark.parametrize("mode", [ms.PYNATIVE_MODE, ms.GRAPH_MODE], ids=["pynative", "graph"])
+def test_packed_all_reduce_keeps_shapes_and_dtypes(mode):
+    """
+    Feature: RankMean packs its tensors into one float32 buffer for a single all-reduce.
+    Description: The all-reduce is replaced by the sum over two ranks holding equal tensors, with
+        tensors of rank 0 to 3, float16 and float32, and an empty one; in PYNATIVE and GRAPH mode.
+    Expectation: The mean over the two ranks gives back every tensor, shape and dtype unchanged.
+    """
+    previous = ms.get_context("mode")
+    ms.set_context(mode=mode)
+    try:
+        rank_mean = RankMean()
+        rank_mean.group_size = 2
+        rank_mean.allreduce = _TwoEqualRanks()
+        tensors = _tensors()
+        averaged = rank_mean(tensors)
+        assert len(averaged) == len(tensors)
+        for result, tensor in zip(averaged, tensors):
+            assert result.shape == tensor.shape and result.dtype == tensor.dtype
+            np.testing.assert_array_equal(result.asnumpy(), tensor.asnumpy())
+    finally:
+        ms.set_context(mode=previous)
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_data_parallel_mode_needs_communication():
+    """
+    Feature: data_parallel_info checks the launch.
+    Description: The parallel mode is DATA_PARALLEL but mindspore.communication.init() was not called.
+    Expectation: RuntimeError that asks for init().
+    """
+    ms.set_auto_parallel_context(parallel_mode=ms.ParallelMode.DATA_PARALLEL)
+    try:
+        with pytest.raises(RuntimeError, match="init"):
+            data_parallel_info()
+    finally:
+        ms.reset_auto_parallel_context()
