@@ -21,10 +21,12 @@ One source folder builds two sites, as upstream MindFlow publishes its documents
 * Chinese: ``sphinx-build -W -b html -t zh_cn docs docs/_build/html/zh_cn``. The API pages under
   ``api_python/`` are written by hand in upstream's format.
 
-Each language leaves out the other language's pages, so an object is described once per site.
-Math is rendered by MathJax served from the built site itself (``sphinx-mathjax-offline``), so
+Each language leaves out the other language's API pages, so an object is described once per site
+(both sites carry both user guides, which link to each other). Math is rendered by MathJax served from the built site itself (``sphinx-mathjax-offline``), so
 the pages need no network; without that package the standard MathJax extension is used, whose
 pages load MathJax from its CDN when they are viewed (the build itself never needs the network).
+References to MindSpore's own API (``mindspore.nn.Adam``) become links to its pages on mindspore.cn,
+since intersphinx would need to download MindSpore's inventory.
 """
 # Sphinx reads its settings from lower-case module globals.
 # pylint: disable=invalid-name
@@ -35,12 +37,14 @@ import os
 import sys
 import textwrap
 
+from docutils import nodes
+
 DOCS_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(DOCS_DIR)
 # Document the source tree next to this file, not whatever mindflow happens to be installed.
 sys.path.insert(0, REPO_ROOT)
 
-# Keep MindSpore quiet and on the CPU while autodoc imports mindflow.
+# Keep MindSpore's logging quiet while autodoc imports mindflow.
 os.environ.setdefault("GLOG_v", "3")
 
 # `tags` is injected into this namespace by sphinx-build (`-t zh_cn`).
@@ -142,9 +146,33 @@ def _real_class_signature(app, what, name, obj, options, signature, return_annot
     return None
 
 
+# MindSpore's objects inventory cannot be fetched offline (no intersphinx): references such as
+# :class:`mindspore.nn.Adam` become plain links to MindSpore's API pages instead.
+MINDSPORE_API = "https://www.mindspore.cn/docs/{lang}/master/api_python/{folder}/{name}.html"
+
+
+def _mindspore_link(app, env, node, contnode):
+    """Resolve a Python reference to a ``mindspore.*`` object as a link to its page on mindspore.cn."""
+    del env
+    target = node.get("reftarget", "")
+    if node.get("refdomain") != "py" or not target.startswith("mindspore."):
+        return None
+    parts = target.split(".")
+    if len(parts) > 3:  # an implementation path (mindspore.nn.optim.optimizer.Optimizer): use the public name
+        parts = parts[:2] + parts[-1:]
+        target = ".".join(parts)
+    folder = parts[1] if len(parts) > 2 else "mindspore"
+    lang = "zh-CN" if app.config.language == "zh_CN" else "en"
+    reference = nodes.reference("", "", internal=False, refuri=MINDSPORE_API.format(lang=lang, folder=folder,
+                                                                                        name=target))
+    reference += contnode
+    return reference
+
+
 def setup(app):
     """Sphinx extension hook of this project."""
     app.connect("autodoc-process-signature", _real_class_signature)
+    app.connect("missing-reference", _mindspore_link)
 
 # -- MyST (the user guides are Markdown, readable on Gitee as they are) -------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
