@@ -22,9 +22,10 @@ One source folder builds two sites, as upstream MindFlow publishes its documents
   ``api_python/`` are written by hand in upstream's format.
 
 Each language leaves out the other language's API pages, so an object is described once per site
-(both sites carry both user guides, which link to each other). Math is rendered by MathJax served from the built site itself (``sphinx-mathjax-offline``), so
-the pages need no network; without that package the standard MathJax extension is used, whose
-pages load MathJax from its CDN when they are viewed (the build itself never needs the network).
+(both sites carry both user guides, which link to each other). Math is rendered by MathJax served
+from the built site itself (``sphinx-mathjax-offline``), so the pages need no network; without that
+package the standard MathJax extension is used, whose pages load MathJax from its CDN when they are
+viewed (the build itself never needs the network).
 References to MindSpore's own API (``mindspore.nn.Adam``) become links to its pages on mindspore.cn,
 since intersphinx would need to download MindSpore's inventory.
 """
