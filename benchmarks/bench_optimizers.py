@@ -342,7 +342,7 @@ def run_timings(args):
     """All timing workers; returns the list of result records."""
     records = []
     for framework, workload, mode, blocking in timing_runs(args):
-        variants = UPSTREAM_VARIANTS if framework == "upstream" else MS_VARIANTS
+        variants = UPSTREAM_VARIANTS if framework == "upstream" else [v for v in MS_VARIANTS if v in args.variants]
         spec = {"framework": framework, "workload": workload, "mode": mode, "variants": list(variants),
                 "steps": args.steps, "warmup": args.warmup, "threads": args.threads,
                 "upstream_dir": args.upstream_dir, "time_budget_s": args.time_budget or 1e9}
@@ -370,7 +370,8 @@ def run_memory(args):
         for mode in args.memory_modes:
             frameworks = [f for f in args.frameworks if f != "torch" or mode == "pynative"]
             for framework in frameworks:
-                variants = UPSTREAM_VARIANTS[1:] if framework == "upstream" else MS_VARIANTS
+                variants = UPSTREAM_VARIANTS[1:] if framework == "upstream" else \
+                    [v for v in MS_VARIANTS if v in args.variants]
                 if framework == "upstream" and mode == "graph":
                     continue
                 for variant in variants:
@@ -493,6 +494,8 @@ def parse_args(argv=None):
                         help="comma-separated: mindspore, torch (needs torch), upstream (downloads mindflow-ascend)")
     parser.add_argument("--blocking", default="both", choices=("both", "unset", "1"),
                         help="MS_DEV_HOST_BLOCKING_RUN settings to time")
+    parser.add_argument("--variants", default=",".join(MS_VARIANTS),
+                        help="comma-separated MindSpore/PyTorch variants: adam, ah_1, ah_10 (upstream: always both)")
     parser.add_argument("--steps", type=int, default=30, help="timed steps per variant")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant, the first included")
     parser.add_argument("--threads", type=int, default=1,
@@ -517,8 +520,10 @@ def parse_args(argv=None):
     args.modes = [m for m in args.modes.split(",") if m]
     args.memory_modes = [m for m in args.memory_modes.split(",") if m]
     args.frameworks = [f for f in args.frameworks.split(",") if f]
+    args.variants = [v for v in args.variants.split(",") if v]
     for name, values, allowed in (("modes", args.modes + args.memory_modes, MODES),
-                                  ("frameworks", args.frameworks, FRAMEWORKS)):
+                                  ("frameworks", args.frameworks, FRAMEWORKS),
+                                  ("variants", args.variants, MS_VARIANTS)):
         unknown = sorted(set(values) - set(allowed))
         if unknown:
             parser.error(f"unknown {name}: {unknown}")
