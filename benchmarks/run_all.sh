@@ -13,18 +13,26 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 # ============================================================================
-# The runs behind benchmarks/README.md, in the order they were made (about 90 minutes on a loaded
-# 2-core machine): every framework with MS_DEV_HOST_BLOCKING_RUN=1, MindSpore again with it unset,
-# then the memory processes, merged into benchmarks/results.json.
-set -euo pipefail
+# The runs behind the table of benchmarks/README.md, most important first, each into its own JSON file,
+# merged into benchmarks/results.json at the end. On a 2-core machine shared with other trainings this
+# took about an hour; `python benchmarks/bench_optimizers.py` alone runs the whole matrix (longer).
+set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 OUT=benchmarks/runs
 mkdir -p "$OUT"
-$PY benchmarks/bench_optimizers.py --out "$OUT/blocking1.json" --blocking 1 --memory-modes "" --time-budget 120
-$PY benchmarks/bench_optimizers.py --out "$OUT/unset.json" --blocking unset --frameworks mindspore \
-    --modes jit,pynative --workloads pinn_small,cnn --memory-modes "" --time-budget 120
+bench() {
+    local name=$1
+    shift
+    $PY benchmarks/bench_optimizers.py --out "$OUT/$name.json" --memory-modes "" --time-budget 120 "$@"
+}
+bench ms_cnn --frameworks mindspore --workloads cnn --blocking 1
+bench ms_pinn_small --frameworks mindspore --workloads pinn_small --modes jit,pynative --blocking 1
+bench torch --frameworks torch
+bench ms_pinn_large --frameworks mindspore --workloads pinn_large --modes jit --blocking 1
+bench upstream_cnn --frameworks upstream --workloads cnn --blocking 1
+bench upstream_pinn_small --frameworks upstream --workloads pinn_small --modes jit --blocking 1
+bench ms_unset --frameworks mindspore --workloads cnn,pinn_small --modes jit,pynative --blocking unset
 $PY benchmarks/bench_optimizers.py --out "$OUT/memory.json" --skip-timing --blocking 1 --memory-modes jit \
-    --memory-steps 3 --workloads pinn_small,cnn --frameworks mindspore,upstream
-$PY benchmarks/bench_optimizers.py --merge "$OUT/blocking1.json" "$OUT/unset.json" "$OUT/memory.json" \
-    --out benchmarks/results.json
+    --memory-steps 3 --workloads cnn --frameworks mindspore,upstream
+$PY benchmarks/bench_optimizers.py --merge "$OUT"/*.json --out benchmarks/results.json

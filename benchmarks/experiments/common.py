@@ -27,6 +27,18 @@ for _path in (BENCH_DIR, REPO_ROOT):
         sys.path.insert(0, _path)
 
 
+def _set_threads():
+    """CPU kernel threads from BENCH_THREADS (default 1, as bench_optimizers.py; 0 keeps MindSpore's 25)."""
+    # pylint: disable=import-outside-toplevel
+    import mindspore as ms
+    threads = int(os.environ.get("BENCH_THREADS", "1"))
+    if threads:
+        ms.device_context.cpu.op_tuning.threads_num(threads)
+
+
+_set_threads()
+
+
 def sync(output):
     """Copy every Tensor of ``output`` to the host (ends the step)."""
     # pylint: disable=import-outside-toplevel

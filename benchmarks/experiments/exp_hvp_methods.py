@@ -87,7 +87,7 @@ def flat_cnn_loss(shapes):
     on_value, off_value = Tensor(1.0, ms.float32), Tensor(0.0, ms.float32)
 
     def loss(theta, images, labels):
-        w1, b1, w2, b2, w3, b3 = unflatten(theta, shapes)
+        w1, b1, w2, b2, w3, b3 = unflatten(theta, shapes)  # pylint: disable=unbalanced-tuple-unpacking
         hidden = ops.relu(ops.conv2d(images, w1, b1, stride=2, pad_mode="pad", padding=1))
         hidden = ops.relu(ops.conv2d(hidden, w2, b2, stride=2, pad_mode="pad", padding=1))
         logits = ops.matmul(hidden.reshape((hidden.shape[0], -1)), w3.T) + b3
