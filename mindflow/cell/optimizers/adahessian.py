@@ -21,6 +21,7 @@ import numpy as np
 import mindspore as ms
 from mindspore import Parameter, ParameterTuple, Tensor, nn, ops
 from mindspore import amp
+from mindspore.nn import Cell
 
 from .diagnostics import SecondOrderError, find_parameters_without_second_derivative, second_order_advice
 from .distributed import RankMean
@@ -359,17 +360,26 @@ class AdaHessian(nn.Optimizer):
         return result
 
     def _run_step(self, grad_fn, inputs):
-        if ms.get_context("mode") != ms.GRAPH_MODE:
-            return super().__call__(grad_fn, *inputs)
-        # A Cell called from Python in GRAPH mode compiles anew when an argument is a function;
-        # one jit-compiled step per grad_fn is compiled once and reused.
+        # The step always runs as a compiled graph, compiled once per grad_fn and reused:
+        # - a Cell called from Python in GRAPH mode with a function argument compiles anew on every call;
+        # - a jit-compiled closure keeps reading Parameters as they were when it was compiled, so
+        #   set_data/load_param_into_net would be ignored; a Cell graph sees them;
+        # - PYNATIVE (eager) second-order differentiation in MindSpore 2.10 drops the curvature that flows
+        #   through reductions (the Hessian of sum(x)**2 comes out as zero), while compiled graphs get it right.
         entry = self._compiled.get(id(grad_fn))
         if entry is None or entry[0] is not grad_fn:
-            entry = (grad_fn, ms.jit(self._make_step(grad_fn)))
+            entry = (grad_fn, _CompiledStep(self, grad_fn))
             if len(self._compiled) >= 8:
                 self._compiled.pop(next(iter(self._compiled)))
             self._compiled[id(grad_fn)] = entry
-        return entry[1](*inputs)
+        mode = ms.get_context("mode")
+        if mode == ms.GRAPH_MODE:
+            return entry[1](*inputs)
+        ms.set_context(mode=ms.GRAPH_MODE)
+        try:
+            return entry[1](*inputs)
+        finally:
+            ms.set_context(mode=mode)
 
     def _raise_second_order_error(self, grad_fn, inputs, error):
         """Turn a failure to differentiate twice into an error that names the parameters and the way out."""
@@ -396,11 +406,6 @@ class AdaHessian(nn.Optimizer):
                           f"is not: an operator in the loss may lack a correct second derivative (for example "
                           f"nn.SoftmaxCrossEntropyWithLogits; use ops.cross_entropy with probability targets or "
                           f"the log-sum-exp form). " + second_order_advice(names), RuntimeWarning, stacklevel=3)
-
-    def _make_step(self, grad_fn):
-        def step(*inputs):
-            return self.construct(grad_fn, *inputs)
-        return step
 
     @staticmethod
     def _check_inputs(inputs):
@@ -556,3 +561,15 @@ class AdaHessian(nn.Optimizer):
             else:
                 flags += (Tensor(False),)
         ops.assign(self.flat_curvature, ops.stack(flags))
+
+
+class _CompiledStep(Cell):
+    """One AdaHessian step for a fixed ``grad_fn``, as a Cell so that GRAPH mode compiles it once."""
+
+    def __init__(self, optimizer, grad_fn):
+        super().__init__(auto_prefix=False)
+        self.optimizer = optimizer
+        self.grad_fn = grad_fn
+
+    def construct(self, *inputs):
+        return self.optimizer.construct(self.grad_fn, *inputs)

@@ -48,15 +48,14 @@ def _single_parameter_hvp(grad_fn, weight, position):
 def find_parameters_without_second_derivative(grad_fn, params, inputs, indices):
     """Return the names of the parameters (among ``indices``) whose Hessian-vector product fails.
 
-    Tries one Hessian-vector product per parameter, in the current mode (compiled in GRAPH mode,
-    where the answer can differ from PYNATIVE), so it is meant for the error path only.
+    Tries one compiled Hessian-vector product per parameter, as AdaHessian's step is compiled (the
+    answer can differ in eager PYNATIVE execution), so it is meant for the error path only.
     """
-    compile_each = ms.get_context("mode") == ms.GRAPH_MODE
     failing = []
     for index in indices:
         single_hvp = _single_parameter_hvp(grad_fn, params[index], index)
         try:
-            (ms.jit(single_hvp) if compile_each else single_hvp)(*inputs)
+            ms.jit(single_hvp)(*inputs)
         except (RuntimeError, ValueError, TypeError):
             failing.append(params[index].name)
     return failing
