@@ -24,6 +24,7 @@ Example (from the application folder)::
 
     python scripts/compare.py --lr_grid 0.001,0.003,0.01,0.03,0.1,0.3 --output sweep_cpu.json
     python scripts/compare.py --set optimizers.adahessian.hessian_power=0.5 --optimizers adahessian
+    python scripts/compare.py --merge outputs/sweeps/a.json outputs/sweeps/b.json --output merged.json
 """
 import argparse
 import json
@@ -60,6 +61,8 @@ def parse_args(argv=None):
     parser.add_argument("--device_id", type=int, default=0)
     parser.add_argument("--output", default="./outputs/sweep.json", help="JSON file of the results")
     parser.add_argument("--keep_history", action="store_true", help="also store every run's per-step loss")
+    parser.add_argument("--merge", nargs="+", default=None, metavar="JSON",
+                        help="instead of training, merge earlier sweep files of one experiment into --output")
     return parser.parse_args(argv)
 
 
@@ -83,9 +86,54 @@ def select(runs, name):
     return min(candidates, key=lambda r: (r["final_rel_l2_error"], r["final_loss"]["total"] or float("inf")))
 
 
+def finalize(report, names):
+    """Add the selected learning rate of each optimizer, their comparison and a compact table to ``report``."""
+    runs = report["runs"]
+    selected = {name: select(runs, name) for name in names}
+    report["selected"] = {name: (run["learning_rate"] if run else None) for name, run in selected.items()}
+    report["comparison"] = compare_runs({name: run for name, run in selected.items() if run})
+    report["summary"] = [{key: run[key] for key in ("optimizer", "learning_rate", "final_rel_l2_error",
+                                                    "best_rel_l2_error", "steps_to_target", "seconds_per_step",
+                                                    "wall_time_s", "diverged")}
+                         | {"final_loss": run["final_loss"]["total"]} for run in runs]
+
+
+def merge_reports(paths, output):
+    """Combine the runs of several sweep files of the same experiment and apply the selection rule to all.
+
+    Raises:
+        ValueError: If the files differ in profile, seed, points, steps or network.
+    """
+    reports = []
+    for path in paths:
+        with open(path, "r", encoding="utf-8") as handle:
+            reports.append(json.load(handle))
+
+    def experiment(report):
+        cfg = report["config"]
+        return (report["profile"], report["seed"], json.dumps(report["points"]), cfg["train"]["steps"],
+                json.dumps(cfg["model"], sort_keys=True))
+
+    if len({experiment(r) for r in reports}) != 1:
+        raise ValueError("the sweep files describe different experiments; refusing to merge")
+    merged = dict(reports[0], sources=[os.path.abspath(p) for p in paths],
+                  overrides=sorted({o for r in reports for o in r.get("overrides", [])}),
+                  runs=[run for r in reports for run in r["runs"]])
+    merged["lr_grid"] = sorted({run["learning_rate"] for run in merged["runs"]})
+    finalize(merged, sorted({run["optimizer"] for run in merged["runs"]}))
+    with open(output, "w", encoding="utf-8") as handle:
+        json.dump(merged, handle, indent=1)
+    return merged
+
+
 def main(argv=None):
-    """Run the sweep and write the JSON report."""
+    """Run the sweep (or merge earlier ones) and write the JSON report."""
     args = parse_args(argv)
+    if args.merge:
+        report = merge_reports(args.merge, args.output)
+        print(json.dumps({"selected": report["selected"], "comparison": report["comparison"],
+                          "summary": report["summary"]}, indent=1))
+        return report
     set_up_context(args.mode, args.device_target, args.device_id)
     config = load_config(args.config_file_path, args.profile)
     for assignment in args.overrides:
@@ -126,13 +174,7 @@ def main(argv=None):
             with open(args.output, "w", encoding="utf-8") as handle:
                 json.dump(report, handle, indent=1)
 
-    selected = {name: select(runs, name) for name in names}
-    report["selected"] = {name: (run["learning_rate"] if run else None) for name, run in selected.items()}
-    report["comparison"] = compare_runs({name: run for name, run in selected.items() if run})
-    report["summary"] = [{key: run[key] for key in ("optimizer", "learning_rate", "final_rel_l2_error",
-                                                    "best_rel_l2_error", "steps_to_target", "seconds_per_step",
-                                                    "wall_time_s", "diverged")}
-                         | {"final_loss": run["final_loss"]["total"]} for run in runs]
+    finalize(report, names)
     with open(args.output, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=1)
     print(json.dumps({"selected": report["selected"], "comparison": report["comparison"]}, indent=1))
