@@ -36,6 +36,7 @@ DOCS_DIR = os.path.join(REPO_ROOT, "docs")
 CN_API_DIR = os.path.join(DOCS_DIR, "api_python")
 CN_CELL_PAGE = os.path.join(CN_API_DIR, "mindflow", "cell", "mindflow.cell.AdaHessian.rst")
 CN_CORE_PAGE = os.path.join(CN_API_DIR, "mindflow", "core", "mindflow.core.AdaHessian.rst")
+GUIDES = (os.path.join(DOCS_DIR, "guide", "adahessian.md"), os.path.join(DOCS_DIR, "guide", "adahessian_CN.md"))
 # Modules documented as a whole (every public function) on one page in each language.
 HELPER_MODULES = ("mindflow.cell.optimizers.hutchinson", "mindflow.cell.optimizers.probes")
 
@@ -366,3 +367,38 @@ def test_sphinx_site_builds_without_warnings(tmp_path):
         assert 'class="math' in html, f"no math on the {language} page"
         if importlib.util.find_spec("sphinx-mathjax-offline") is not None:
             assert os.path.isfile(os.path.join(out_dir, "_static", "mathjax", "tex-chtml.js"))
+
+
+def _python_blocks(markdown):
+    return re.findall(r"^```python\n(.*?)^```", markdown, re.MULTILINE | re.DOTALL)
+
+
+def _without_comments(code):
+    return [re.sub(r"\s*#.*$", "", line) for line in code.splitlines()]
+
+
+@pytest.mark.level1
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_guide_example_runs(tmp_path):
+    """
+    Feature: PINN example of the AdaHessian user guide.
+    Description: Take the Python example from the English guide, check that the Chinese guide shows the same
+        code, and run it with fewer steps in a fresh process.
+    Expectation: The example runs unchanged apart from the step count and its loss goes down.
+    """
+    english, chinese = (_python_blocks(_read(path)) for path in GUIDES)
+    assert len(english) == len(chinese) == 1
+    assert _without_comments(english[0]) == _without_comments(chinese[0])
+    code = english[0]
+    assert "range(2001)" in code and "step % 500 == 0" in code
+    code = code.replace("range(2001)", "range(101)").replace("step % 500 == 0", "step % 50 == 0")
+    script = tmp_path / "guide_example.py"  # MindSpore compiles from source files, not from `python -c`
+    script.write_text(code, encoding="utf-8")
+    env = dict(os.environ, GLOG_v="3", PYTHONPATH=REPO_ROOT)
+    result = subprocess.run([sys.executable, str(script)], cwd=str(tmp_path), env=env, capture_output=True,
+                            text=True, timeout=900, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    losses = [float(value) for value in re.findall(r"^step \d+: loss (\S+)$", result.stdout, re.MULTILINE)]
+    assert len(losses) == 3, result.stdout
+    assert losses[-1] < losses[0], losses
