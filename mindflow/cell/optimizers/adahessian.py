@@ -419,11 +419,12 @@ class AdaHessian(nn.Optimizer):
                 raise TypeError(_err(f"the inputs of 'grad_fn' must be Tensor, number, or tuple/list of them, "
                                      f"but got {type(value).__name__} at position {position}."))
 
-    def _probes(self):
+    def _probes(self, probe_key):
+        """Probe sets for this refresh; ``probe_key`` is ``(seed, refresh count)`` read at the top of the step."""
         shapes = tuple(p.shape for p in self.hutchinson_params)
         if self.custom_probes:
             return tuple(tuple(self.gen_rand_vecs(self.hutchinson_params)) for _ in range(self.num_samples))
-        return draw_probes(shapes, self.probe_seed, self.hessian_step, self.num_samples, self._probe_fn,
+        return draw_probes(shapes, probe_key[0], probe_key[1], self.num_samples, self._probe_fn,
                            self.probe_stream)
 
     def _check_grads(self, grads):
@@ -437,7 +438,7 @@ class AdaHessian(nn.Optimizer):
                 raise ValueError(_err("the gradient of '" + self.param_names[i] + "' must have shape "
                                       + str(self.param_shapes[i]) + ", but got " + str(grads[i].shape) + "."))
 
-    def _estimate(self, grad_fn, inputs):
+    def _estimate(self, grad_fn, inputs, probe_key):
         """Gradient output and the signed Hessian-diagonal estimate of the 'hutchinson' parameters."""
         def checked_grad_fn(*args):
             output = grad_fn(*args)
@@ -448,7 +449,7 @@ class AdaHessian(nn.Optimizer):
             return checked_grad_fn(*inputs), ()
         weights = self.hutchinson_params
         if len(self.hutchinson_index) == len(self._parameters):
-            return hutchinson_diagonal(checked_grad_fn, weights, inputs, self._probes())
+            return hutchinson_diagonal(checked_grad_fn, weights, inputs, self._probes(probe_key))
         index = self.hutchinson_index
 
         def partial_grad_fn(*args):
@@ -456,7 +457,7 @@ class AdaHessian(nn.Optimizer):
             return tuple(grads[i] for i in index)
 
         output = checked_grad_fn(*inputs)
-        _, diagonal = hutchinson_diagonal(partial_grad_fn, weights, inputs, self._probes())
+        _, diagonal = hutchinson_diagonal(partial_grad_fn, weights, inputs, self._probes(probe_key))
         return output, diagonal
 
     def _curvatures(self, grads, diagonal):
@@ -472,9 +473,9 @@ class AdaHessian(nn.Optimizer):
             result += (spatial_mean(raw, self.average_axes[i]),)
         return result
 
-    def _refresh_step(self, grad_fn, inputs):
+    def _refresh_step(self, grad_fn, inputs, probe_key):
         """Gradient and curvature of a step that refreshes the Hessian estimate."""
-        output, diagonal = self._estimate(grad_fn, inputs)
+        output, diagonal = self._estimate(grad_fn, inputs, probe_key)
         grads = self._prepare_grads(output)
         return output, grads, self._curvatures(grads, self.rank_mean(diagonal))
 
@@ -491,13 +492,16 @@ class AdaHessian(nn.Optimizer):
 
     def construct(self, grad_fn, *inputs):
         """One optimization step; see the class docstring."""
+        # State read here, outside any branch: inside a control-flow branch, a Parameter that the graph
+        # only reads would keep its compile-time value after set_data (e.g. load_param_into_net).
+        probe_key = (self.probe_seed + 0, self.hessian_step + 0)
         if self.update_interval == 1:
-            output, grads, curvatures = self._refresh_step(grad_fn, inputs)
+            output, grads, curvatures = self._refresh_step(grad_fn, inputs, probe_key)
             refresh = Tensor(True)
         else:
             refresh = (self.global_step[0] % self.update_interval) == 0
             if refresh:
-                output, grads, curvatures = self._refresh_step(grad_fn, inputs)
+                output, grads, curvatures = self._refresh_step(grad_fn, inputs, probe_key)
             else:
                 output, grads, curvatures = self._lazy_step(grad_fn, inputs)
         self._apply(grads, curvatures, refresh)

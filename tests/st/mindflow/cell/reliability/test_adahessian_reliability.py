@@ -210,8 +210,8 @@ def test_checkpoint_resume_is_bit_exact(mode, update_interval, tmp_path):
     """
     Feature: AdaHessian checkpoints.
     Description: train 10 steps uninterrupted; separately train 4 steps, save the optimizer with
-        mindspore.save_checkpoint, build a fresh network and optimizer, load_checkpoint +
-        load_param_into_net, and train 6 more steps.
+        mindspore.save_checkpoint, build a fresh network and optimizer that runs 2 steps of its own
+        (so its step is compiled), load_checkpoint + load_param_into_net into it, and train 6 more steps.
     Expectation: parameters, moments and counters are bit-identical; the probe seed and the refresh
         counter are part of the checkpoint.
     """
@@ -231,11 +231,13 @@ def test_checkpoint_resume_is_bit_exact(mode, update_interval, tmp_path):
 
     net = _mlp(seed=1)  # different weights: all must come from the checkpoint
     resumed = AdaHessian(net.trainable_params(), **dict(settings, seed=0))
+    grad_fn = ms.value_and_grad(_regression_loss(net), None, resumed.parameters)
+    _train(resumed, grad_fn, x, y, 2)  # a compiled step must see the values loaded afterwards
     params_not_loaded, _ = ms.load_param_into_net(resumed, ms.load_checkpoint(path))
     assert not params_not_loaded
     assert int(resumed.probe_seed.asnumpy()) == 7
     assert resumed.global_step.asnumpy()[0] == 4
-    _train(resumed, ms.value_and_grad(_regression_loss(net), None, resumed.parameters), x, y, 6)
+    _train(resumed, grad_fn, x, y, 6)
     _assert_same_state(_snapshot(reference), _snapshot(resumed))
 
 
