@@ -229,8 +229,8 @@ class AdaHessian(nn.Optimizer):
         if unknown:
             raise KeyError(_err(f"the supported keys of 'kwargs' are 'use_lazy' and 'use_offload', "
                                 f"but got {sorted(unknown)}."))
-        for name in ("use_locking", "use_nesterov", "use_amsgrad", "per_rank_probes"):
-            _check_bool(name, locals()[name])
+        _check_bool("use_locking", use_locking)  # accepted for nn.Adam compatibility; updates are whole
+        _check_bool("per_rank_probes", per_rank_probes)
         for name, value in (("use_nesterov", use_nesterov), ("use_amsgrad", use_amsgrad),
                             ("use_lazy", kwargs.get("use_lazy", False)),
                             ("use_offload", kwargs.get("use_offload", False))):

@@ -230,7 +230,7 @@ def test_checkpoint_resume_is_bit_exact(mode, update_interval, tmp_path):
     ms.save_checkpoint(first, path)
 
     net = _mlp(seed=1)  # different weights: all must come from the checkpoint
-    resumed = AdaHessian(net.trainable_params(), **dict(settings, seed=0))
+    resumed = AdaHessian(net.trainable_params(), **{**settings, "seed": 0})
     grad_fn = ms.value_and_grad(_regression_loss(net), None, resumed.parameters)
     _train(resumed, grad_fn, x, y, 2)  # a compiled step must see the values loaded afterwards
     params_not_loaded, _ = ms.load_param_into_net(resumed, ms.load_checkpoint(path))
@@ -391,7 +391,8 @@ def test_parameter_groups_lr_and_weight_decay(mode):
         initial = params[0].asnumpy().copy()
         optimizer(ms.value_and_grad(_regression_loss(net), None, optimizer.parameters), x, y)
         results.append((initial, params[0].asnumpy().copy(), params[1].asnumpy().copy()))
-    (initial, plain, bias_plain), (_, decayed, bias_decayed) = results
+    initial, plain, bias_plain = results[0]
+    decayed, bias_decayed = results[1][1], results[1][2]
     np.testing.assert_allclose(plain - decayed, 0.05 * 0.1 * initial, rtol=1e-4, atol=1e-7)
     np.testing.assert_array_equal(bias_plain, bias_decayed)
 
