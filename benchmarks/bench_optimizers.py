@@ -30,6 +30,7 @@ increase over the RSS after imports and data set-up.
 """
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -139,8 +140,9 @@ def _adahessian_class(framework):
     if framework == "upstream":
         from mindflow.core.optimizers import AdaHessian as UpstreamAdaHessian  # pylint: disable=import-error
         return UpstreamAdaHessian
-    if REPO_ROOT not in sys.path:
-        sys.path.insert(0, REPO_ROOT)
+    root = os.environ.get("BENCH_MINDFLOW_ROOT", REPO_ROOT)
+    if root not in sys.path:
+        sys.path.insert(0, root)
     from mindflow.cell.optimizers import AdaHessian  # pylint: disable=import-error
     return AdaHessian
 
@@ -286,9 +288,38 @@ def ensure_upstream(folder):
     return folder
 
 
-def run_worker(spec, blocking, timeout):
+def mindflow_version(root):
+    """Where AdaHessian is imported from, and the SHA-1 of its adahessian.py (to tell versions apart)."""
+    path = os.path.join(root, "mindflow", "cell", "optimizers", "adahessian.py")
+    with open(path, "rb") as handle:
+        digest = hashlib.sha1(handle.read()).hexdigest()
+    return {"mindflow_root": os.path.relpath(root, REPO_ROOT), "adahessian_py_sha1": digest}
+
+
+def git_state():
+    """HEAD commit of the repository and whether mindflow/ differs from it."""
+    def git(*args):
+        done = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+    return {"head": git("rev-parse", "HEAD"), "mindflow_dirty": bool(git("status", "--porcelain", "mindflow"))}
+
+
+def export_head(folder):
+    """Copy mindflow/ as committed at HEAD into ``folder`` (so edits in progress are not measured)."""
+    head = git_state()["head"]
+    target = os.path.join(folder, head[:12])
+    if not os.path.isdir(os.path.join(target, "mindflow")):
+        os.makedirs(target, exist_ok=True)
+        archive = subprocess.run(["git", "archive", "HEAD", "mindflow"], cwd=REPO_ROOT, capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", target], input=archive, check=True)
+    return target
+
+
+def run_worker(spec, blocking, timeout, mindflow_root=REPO_ROOT):
     """Run one worker process; returns its result dict or ``{"error": ...}``."""
     env = dict(os.environ)
+    env["BENCH_MINDFLOW_ROOT"] = mindflow_root
     env.pop("MS_DEV_HOST_BLOCKING_RUN", None)
     if blocking:
         env["MS_DEV_HOST_BLOCKING_RUN"] = "1"
@@ -350,9 +381,12 @@ def run_timings(args):
             # a Cell called with a function argument compiles anew on every call: a few steps only
             spec.update(steps=min(args.steps, args.upstream_graph_steps), warmup=1)
         _log(f"[bench] {framework} {workload} {mode} blocking={blocking} ...")
-        result = run_worker(spec, bool(blocking), args.timeout)
         record = {"framework": framework, "workload": workload, "mode": mode,
-                  "host_blocking_run": blocking, **result}
+                  "host_blocking_run": blocking, "threads": args.threads}
+        if framework == "mindspore":
+            record.update(mindflow_version(args.mindflow_root))
+        record.update(run_worker(spec, bool(blocking), args.timeout, args.mindflow_root))
+        result = record
         if "variants" in result:
             record["ratios"] = _ratios(result["variants"])
             _log("[bench]   " + ", ".join(f"{name} {data['median_s'] * 1e3:.1f} ms (first {data['first_step_s']:.1f} s)"
@@ -379,7 +413,7 @@ def run_memory(args):
                             else mode, "variants": [variant], "steps": args.memory_steps, "warmup": 1,
                             "threads": args.threads, "upstream_dir": args.upstream_dir, "memory": True}
                     _log(f"[bench] memory {framework} {workload} {mode} {variant} ...")
-                    result = run_worker(spec, bool(args.blocking[-1]), args.timeout)
+                    result = run_worker(spec, bool(args.blocking[-1]), args.timeout, args.mindflow_root)
                     record = {"framework": framework, "workload": workload, "mode": spec["mode"],
                               "variant": variant, "host_blocking_run": args.blocking[-1]}
                     if "memory" in result:
@@ -403,14 +437,16 @@ def _fmt_ratio(value):
 
 def table(records):
     """Markdown table of the timing records."""
-    lines = ["| workload | mode | framework | MS_DEV_HOST_BLOCKING_RUN | Adam ms | AdaHessian k=1 ms | "
-             "AdaHessian k=10 ms (amortized) | k=1 / Adam | k=10 / Adam | first step s (Adam / k=1 / k=10) |",
-             "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines = ["| workload | mode | framework | MS_DEV_HOST_BLOCKING_RUN | threads | Adam ms (min-max) | "
+             "AdaHessian k=1 ms | AdaHessian k=10 ms (amortized) | k=1 / Adam | k=10 / Adam | "
+             "first step s (Adam / k=1 / k=10) | steps |",
+             "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
     for record in records:
         blocking = "-" if record["host_blocking_run"] is None else ("1" if record["host_blocking_run"] else "unset")
-        head = f"| {record['workload']} | {record['mode']} | {record['framework']} | {blocking} |"
+        threads = record.get("threads", 1) or "25 (default)"
+        head = f"| {record['workload']} | {record['mode']} | {record['framework']} | {blocking} | {threads} |"
         if "variants" not in record:
-            lines.append(head + f" {record['error'][:60]!r} | | | | | |".replace("\n", " "))
+            lines.append(head + f" {record['error'][:60]!r} | | | | | | |".replace("\n", " "))
             continue
         variants, ratios = record["variants"], record["ratios"]
         ah_1 = variants.get("ah_1") or variants.get("upstream_ah")
@@ -420,7 +456,8 @@ def table(records):
         firsts = " / ".join(f"{variants[v]['first_step_s']:.1f}" for v in variants)
         lines.append(head + f" {_fmt_ms(variants.get('adam'))} ({spread}) | {_fmt_ms(ah_1)} | "
                      f"{_fmt_ms(ah_10, 'amortized_s')} | {_fmt_ratio(ah_1_ratio)} | "
-                     f"{_fmt_ratio(ratios.get('ah_10'))} | {firsts} |")
+                     f"{_fmt_ratio(ratios.get('ah_10'))} | {firsts} | "
+                     f"{min(v['steps'] for v in variants.values())} |")
     return "\n".join(lines)
 
 
@@ -478,9 +515,9 @@ def _meta(args):
             "date": datetime.datetime.now().isoformat(timespec="seconds"), "host": platform.node(),
             "cpu_count": os.cpu_count(), "load_average_start": os.getloadavg(), "python": platform.python_version(),
             "versions": versions, "steps": args.steps, "warmup": args.warmup,
-            "threads": args.threads or os.cpu_count(), "learning_rate": LEARNING_RATE,
+            "threads": args.threads, "learning_rate": LEARNING_RATE,
             "blocking_settings": args.blocking, "workloads": args.workloads, "modes": args.modes,
-            "frameworks": args.frameworks}
+            "frameworks": args.frameworks, "git": git_state(), "adahessian": mindflow_version(args.mindflow_root)}
 
 
 def parse_args(argv=None):
@@ -512,6 +549,9 @@ def parse_args(argv=None):
                         help="stop a worker's timed loop after this many seconds (0: always --steps steps)")
     parser.add_argument("--skip-timing", action="store_true", help="only the memory processes")
     parser.add_argument("--merge", nargs="+", help="merge these JSON results into --out and print the tables")
+    parser.add_argument("--mindflow", default="worktree", choices=("worktree", "head"),
+                        help="time AdaHessian from the working tree, or from mindflow/ as committed at HEAD "
+                             "(exported to benchmarks/.cache/head/, so that edits in progress are not measured)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -528,6 +568,7 @@ def parse_args(argv=None):
         if unknown:
             parser.error(f"unknown {name}: {unknown}")
     args.blocking = {"both": [None, "1"], "unset": [None], "1": ["1"]}[args.blocking]
+    args.mindflow_root = export_head(os.path.join(HERE, ".cache", "head")) if args.mindflow == "head" else REPO_ROOT
     return args
 
 
@@ -538,12 +579,14 @@ def merge(paths):
         with open(path, encoding="utf-8") as handle:
             part = json.load(handle)
         metas.append(part["meta"])
+        for record in part["results"]:
+            record.setdefault("threads", part["meta"].get("threads", 1))
         records += part["results"]
         memory += part["memory"]
     order = {name: i for i, name in enumerate(("pinn_small", "pinn_large", "pinn_app", "cnn"))}
     modes = {name: i for i, name in enumerate(MODES + ("eager",))}
     records.sort(key=lambda r: (order.get(r["workload"], 9), modes[r["mode"]], FRAMEWORKS.index(r["framework"]),
-                                r["host_blocking_run"] is not None))
+                                r["host_blocking_run"] is None, r.get("threads") == 0))
     return {"meta": {"runs": metas}, "results": records, "memory": memory, "goals": goals(records, memory)}
 
 

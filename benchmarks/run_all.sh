@@ -15,7 +15,7 @@
 # ============================================================================
 # The runs behind the table of benchmarks/README.md, most important first, each into its own JSON file,
 # merged into benchmarks/results.json at the end. On a 2-core machine shared with other trainings this
-# took about an hour; `python benchmarks/bench_optimizers.py` alone runs the whole matrix (longer).
+# took about 80 minutes; `python benchmarks/bench_optimizers.py` alone runs the whole matrix (longer).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -24,15 +24,17 @@ mkdir -p "$OUT"
 bench() {
     local name=$1
     shift
-    $PY benchmarks/bench_optimizers.py --out "$OUT/$name.json" --memory-modes "" --time-budget 120 "$@"
+    $PY benchmarks/bench_optimizers.py --mindflow head --out "$OUT/$name.json" --memory-modes "" --time-budget 120 "$@"
 }
 bench ms_cnn --frameworks mindspore --workloads cnn --blocking 1
-bench ms_pinn_small --frameworks mindspore --workloads pinn_small --modes jit,pynative --blocking 1
-bench torch --frameworks torch
+bench ms_pinn_small --frameworks mindspore --workloads pinn_small --blocking 1
+[ -f "$OUT/torch.json" ] || bench torch --frameworks torch
+[ -f "$OUT/upstream_cnn.json" ] || bench upstream_cnn --frameworks upstream --workloads cnn --blocking 1
+bench ms_unset_jit --frameworks mindspore --workloads cnn,pinn_small --modes jit --blocking unset
 bench ms_pinn_large --frameworks mindspore --workloads pinn_large --modes jit --blocking 1
-bench upstream_cnn --frameworks upstream --workloads cnn --blocking 1
+bench ms_threads_default --frameworks mindspore --workloads cnn --modes jit --blocking both --threads 0
 bench upstream_pinn_small --frameworks upstream --workloads pinn_small --modes jit --blocking 1
-bench ms_unset --frameworks mindspore --workloads cnn,pinn_small --modes jit,pynative --blocking unset
-$PY benchmarks/bench_optimizers.py --out "$OUT/memory.json" --skip-timing --blocking 1 --memory-modes jit \
-    --memory-steps 3 --workloads cnn --frameworks mindspore,upstream
+$PY benchmarks/bench_optimizers.py --mindflow head --out "$OUT/memory.json" --skip-timing --blocking 1 \
+    --memory-modes jit --memory-steps 3 --workloads cnn --frameworks mindspore,upstream --variants adam,ah_1
+bench ms_unset_pynative --frameworks mindspore --workloads cnn --modes pynative --blocking unset
 $PY benchmarks/bench_optimizers.py --merge "$OUT"/*.json --out benchmarks/results.json

@@ -22,9 +22,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH_DIR = os.path.dirname(HERE)
 REPO_ROOT = os.path.dirname(BENCH_DIR)
-for _path in (BENCH_DIR, REPO_ROOT):
+# BENCH_MINDFLOW_ROOT: import mindflow from there (e.g. benchmarks/.cache/head/<commit>, which
+# `bench_optimizers.py --mindflow head` exports) instead of the working tree
+for _path in (BENCH_DIR, os.environ.get("BENCH_MINDFLOW_ROOT", REPO_ROOT)):
     if _path not in sys.path:
-        sys.path.insert(0, _path)
+        sys.path.insert(0, os.path.abspath(_path))
 
 
 def _set_threads():

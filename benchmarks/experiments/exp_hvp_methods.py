@@ -33,7 +33,7 @@ import numpy as np
 
 import common  # pylint: disable=unused-import
 import mindspore as ms
-from mindspore import Tensor, ops
+from mindspore import Parameter, Tensor, ops
 
 import workloads
 from mindflow.cell.optimizers.hutchinson import hessian_vector_product
@@ -105,7 +105,9 @@ def build(name):
     rng = np.random.default_rng(1)
     probes = tuple(Tensor(rng.choice([-1.0, 1.0], size=s).astype(np.float32)) for s in shapes)
     flat_probe = Tensor(np.concatenate([z.asnumpy().ravel() for z in probes]))
-    theta = Tensor(np.concatenate([p.asnumpy().ravel() for p in weights]))
+    # a Parameter, not a constant Tensor, so that jit does not fold the flat variants
+    theta = Parameter(Tensor(np.concatenate([p.asnumpy().ravel() for p in weights])), name="theta",
+                      requires_grad=False)
     grad_fn = ms.value_and_grad(workload.loss_fn, None, weights)
     flat_loss = flat_cnn_loss(shapes) if name == "cnn" else flat_pinn_loss(shapes)
     flat_grad_fn = ms.grad(flat_loss, grad_position=0)
@@ -121,24 +123,34 @@ def build(name):
         _, hv = vjp_fn((ops.zeros_like(loss), probes))
         return loss, grads, hv
 
-    def flat_grad(*inputs):
-        return flat_grad_fn(theta, *inputs)
+    if name == "cnn":
+        def flat_grad(*inputs):
+            return flat_grad_fn(theta, *inputs)
 
-    def flat_inner(theta_, *inputs):
-        return ops.sum(flat_grad_fn(theta_, *inputs) * flat_probe)
-    flat_hvp = ms.grad(flat_inner, grad_position=0)
+        def flat_inner(theta_, *inputs):
+            return ops.sum(flat_grad_fn(theta_, *inputs) * flat_probe)
+        flat_hvp = ms.grad(flat_inner, grad_position=0)
 
-    def flat_rr(*inputs):
-        return flat_grad_fn(theta, *inputs), flat_hvp(theta, *inputs)
+        def flat_rr(*inputs):
+            return flat_grad_fn(theta, *inputs), flat_hvp(theta, *inputs)
 
-    def flat_jvp(*inputs):
-        tangents = (flat_probe,) + tuple(ops.zeros_like(x) for x in inputs if x.dtype == ms.float32)
-        primals = (theta,) + tuple(x for x in inputs if x.dtype == ms.float32)
-        extra = tuple(x for x in inputs if x.dtype != ms.float32)
+        def flat_jvp(images, labels):
+            def grad_of(theta_, images_):
+                return flat_grad_fn(theta_, images_, labels)
+            return ms.jvp(grad_of, (theta, images), (flat_probe, ops.zeros_like(images)))
+    else:
+        def flat_grad(points):
+            return flat_grad_fn(theta, points)
 
-        def grad_of(theta_, *floats):
-            return flat_grad_fn(theta_, *(floats + extra))
-        return ms.jvp(grad_of, primals, tangents)
+        def flat_inner(theta_, points):
+            return ops.sum(flat_grad_fn(theta_, points) * flat_probe)
+        flat_hvp = ms.grad(flat_inner, grad_position=0)
+
+        def flat_rr(points):
+            return flat_grad_fn(theta, points), flat_hvp(theta, points)
+
+        def flat_jvp(points):
+            return ms.jvp(flat_grad_fn, (theta, points), (flat_probe, ops.zeros_like(points)))
 
     functions = {"grad": grad, "rr_aux": rr_aux, "vjp": vjp, "flat_grad": flat_grad, "flat_rr": flat_rr,
                  "flat_jvp": flat_jvp}
