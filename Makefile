@@ -25,5 +25,18 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+## Lint as upstream does: pylint (120 columns) and the Markdown linter.
+lint: install
+	$(BIN)/python -m pip install -q -e ".[lint]"
+	tools/lint.sh
+
+## The bilingual documentation site, warnings as errors.
+docs: install
+	$(MAKE) -C docs docs PYTHON=../$(BIN)/python
+
+## The optimizer benchmark (side by side, see benchmarks/README.md).
+bench: install
+	$(BIN)/python benchmarks/bench_optimizers.py --out benchmarks/results.json
+
 clean:
 	rm -rf $(VENV) docs/_build outputs

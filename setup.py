@@ -51,8 +51,10 @@ setup(
     install_requires=_read_requirements(),
     extras_require={
         "app": ["PyYAML>=6", "tqdm>=4.60", "matplotlib>=3.7", "scipy>=1.10"],
-        "test": ["pytest>=7", "scipy>=1.10", "PyYAML>=6", "tqdm>=4.60", "matplotlib>=3.7"],
-        "docs": ["sphinx>=7", "myst-parser>=2"],
+        # the test suite also builds the documentation site, so it needs the docs tools
+        "test": ["pytest>=7", "scipy>=1.10", "PyYAML>=6", "tqdm>=4.60", "matplotlib>=3.7",
+                 "sphinx>=7", "myst-parser>=2", "sphinx-mathjax-offline>=0.0.2"],
+        "docs": ["sphinx>=7", "myst-parser>=2", "sphinx-mathjax-offline>=0.0.2"],
         "lint": ["pylint>=3", "pymarkdownlnt>=0.9"],
     },
     classifiers=[
