@@ -24,8 +24,9 @@
 
 It covers the benchmark's configuration only (one learning rate and weight decay for all parameters, one
 hessian_power, float32 parameters). ``LazyOnlyAdaHessian`` (``fast_lazy_only``) makes every step a lazy
-one with no refresh branch in the graph: the floor of a lazy step. Adam, AdaHessian and FastAdaHessian steps (k=1 and k=10) are timed
-round-robin in one process, the user's step wrapped in ``mindspore.jit`` as in bench_optimizers.py.
+one with no refresh branch in the graph: the floor of a lazy step. Adam, AdaHessian and FastAdaHessian
+steps (k=1 and k=10) are timed round-robin in one process, the user's step wrapped in ``mindspore.jit``
+as in bench_optimizers.py.
 
 Usage: python benchmarks/experiments/exp_fast_step.py --workload cnn [--steps 30]
 """
