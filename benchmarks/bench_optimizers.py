@@ -439,14 +439,14 @@ def table(records):
     """Markdown table of the timing records."""
     lines = ["| workload | mode | framework | MS_DEV_HOST_BLOCKING_RUN | threads | Adam ms (min-max) | "
              "AdaHessian k=1 ms | AdaHessian k=10 ms (amortized) | k=1 / Adam | k=10 / Adam | "
-             "first step s (Adam / k=1 / k=10) | steps |",
-             "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
+             "first step s (Adam / k=1 / k=10) | steps | mindflow |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for record in records:
         blocking = "-" if record["host_blocking_run"] is None else ("1" if record["host_blocking_run"] else "unset")
         threads = record.get("threads", 1) or "25 (default)"
         head = f"| {record['workload']} | {record['mode']} | {record['framework']} | {blocking} | {threads} |"
         if "variants" not in record:
-            lines.append(head + f" {record['error'][:60]!r} | | | | | | |".replace("\n", " "))
+            lines.append(head + f" {record['error'][:60]!r} | | | | | | | |".replace("\n", " "))
             continue
         variants, ratios = record["variants"], record["ratios"]
         ah_1 = variants.get("ah_1") or variants.get("upstream_ah")
@@ -457,14 +457,24 @@ def table(records):
         lines.append(head + f" {_fmt_ms(variants.get('adam'))} ({spread}) | {_fmt_ms(ah_1)} | "
                      f"{_fmt_ms(ah_10, 'amortized_s')} | {_fmt_ratio(ah_1_ratio)} | "
                      f"{_fmt_ratio(ratios.get('ah_10'))} | {firsts} | "
-                     f"{min(v['steps'] for v in variants.values())} |")
+                     f"{min(v['steps'] for v in variants.values())} | {_version_label(record)} |")
     return "\n".join(lines)
+
+
+def _version_label(record):
+    """Which mindflow a MindSpore row timed: a HEAD snapshot's commit, or the working tree."""
+    root = record.get("mindflow_root")
+    if record["framework"] != "mindspore":
+        return "0.3.0" if record["framework"] == "upstream" else "-"
+    if not root or root == ".":
+        return "worktree"
+    return os.path.basename(root)[:7]
 
 
 def memory_table(records):
     """Markdown table of the memory records."""
     lines = ["| workload | mode | framework | variant | peak RSS MB | increase over set-up MB |",
-             "| --- | --- | --- | --- | ---: | ---: |"]
+             "| --- | --- | --- | --- | --- | --- |"]
     for record in records:
         if "peak_rss_mb" in record:
             lines.append(f"| {record['workload']} | {record['mode']} | {record['framework']} | {record['variant']} | "
