@@ -1,0 +1,111 @@
+# Copyright 2026 Huawei Technologies Co., Ltd
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+# http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+# ============================================================================
+"""Public API of AdaHessian and the docstring examples of the optimizer package, run as doctests."""
+import doctest
+import importlib
+import sys
+import types
+
+import pytest
+import mindspore as ms
+
+import mindflow
+import mindflow.cell
+import mindflow.cell.optimizers
+import mindflow.core
+from mindflow import AdaHessian
+from mindflow.cell.optimizers.adahessian import AdaHessian as DefiningClass
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_same_class_everywhere():
+    """
+    Feature: AdaHessian public import paths.
+    Description: from mindflow import AdaHessian, mindflow.cell.AdaHessian, mindflow.core.AdaHessian and
+        mindflow.cell.optimizers.AdaHessian.
+    Expectation: one and the same class, defined in mindflow.cell.optimizers.adahessian, a nn.Optimizer.
+    """
+    assert AdaHessian is mindflow.AdaHessian is mindflow.cell.AdaHessian is mindflow.core.AdaHessian
+    assert AdaHessian is mindflow.cell.optimizers.AdaHessian is DefiningClass
+    assert AdaHessian.__module__ == "mindflow.cell.optimizers.adahessian"
+    assert issubclass(AdaHessian, ms.nn.Optimizer)
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+@pytest.mark.parametrize("module_name", ["mindflow", "mindflow.cell", "mindflow.core", "mindflow.cell.optimizers"])
+def test_all_sorted_and_lists_adahessian(module_name):
+    """
+    Feature: __all__ of the packages exporting AdaHessian.
+    Description: read __all__ of mindflow, mindflow.cell, mindflow.core and mindflow.cell.optimizers.
+    Expectation: sorted, without duplicates, lists AdaHessian, and every listed name is an attribute.
+    """
+    module = importlib.import_module(module_name)
+    names = list(module.__all__)
+    assert names == sorted(names)
+    assert len(set(names)) == len(names)
+    assert "AdaHessian" in names
+    for name in names:
+        assert hasattr(module, name), name
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_helpers_exported():
+    """
+    Feature: the Hutchinson and probe helpers are public.
+    Description: the names documented for mindflow.cell.optimizers.
+    Expectation: all importable from mindflow.cell.optimizers and listed in its __all__.
+    """
+    expected = {"draw_probes", "gaussian_probe", "hessian_vector_product", "hutchinson_diagonal",
+                "rademacher_probe", "split_grad_output"}
+    assert expected <= set(mindflow.cell.optimizers.__all__)
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+@pytest.mark.parametrize("module_name", ["mindflow.cell.optimizers.adahessian", "mindflow.cell.optimizers.hutchinson",
+                                         "mindflow.cell.optimizers.probes"])
+def test_docstring_examples(module_name):
+    """
+    Feature: the Examples sections of the docstrings.
+    Description: run every docstring example of the module (the AdaHessian class example, the
+        hessian_vector_product and hutchinson_diagonal examples, the probe examples) with doctest in PYNATIVE mode.
+    Expectation: at least one example per module, and every printed output matches.
+    """
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    module = importlib.import_module(module_name)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    attempted = 0
+    for index, test in enumerate(doctest.DocTestFinder().find(module, module.__name__)):
+        if not test.examples:
+            continue
+        # MindSpore's graph parser resolves the globals of a function through sys.modules[fn.__module__], so
+        # each example runs in the namespace of a registered scratch module, as a user's script would.
+        name = f"_doctest_scratch_{index}"
+        scratch = types.ModuleType(name)
+        test.globs = scratch.__dict__
+        sys.modules[name] = scratch
+        try:
+            attempted += runner.run(test, clear_globs=False).attempted
+        finally:
+            del sys.modules[name]
+    assert attempted > 0
+    assert runner.failures == 0, f"{runner.failures} doctest failure(s) in {module_name}"
