@@ -15,7 +15,7 @@
 # ============================================================================
 # The runs behind the table of benchmarks/README.md, most important first, each into its own JSON file,
 # merged into benchmarks/results.json at the end. On a 2-core machine shared with other trainings this
-# took about 80 minutes; `python benchmarks/bench_optimizers.py` alone runs the whole matrix (longer).
+# took about an hour; `python benchmarks/bench_optimizers.py` alone runs the whole matrix (longer).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
