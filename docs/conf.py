@@ -35,10 +35,14 @@ import ast
 import importlib.util
 import inspect
 import os
+import re
 import sys
 import textwrap
 
 from docutils import nodes
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
 
 DOCS_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(DOCS_DIR)
@@ -170,10 +174,31 @@ def _mindspore_link(app, env, node, contnode):
     return reference
 
 
+# The guides show figures that the applications write when they are run. A figure that has not been
+# produced (or committed) yet is left out of the page with a note in the build log, so that the site,
+# and the test that builds it with -W, do not depend on having run an application first.
+_APPLICATION_FIGURE = re.compile(r"^!\[[^\]]*\]\((?P<path>(?:\.\./)+applications/[^)\s]+)\)[ \t]*$", re.MULTILINE)
+
+
+def _drop_missing_figures(app, docname, source):
+    """Remove Markdown image lines that point to application figures which do not exist."""
+    folder = os.path.dirname(app.env.doc2path(docname))
+
+    def keep_if_present(match):
+        if os.path.isfile(os.path.join(folder, match.group("path"))):
+            return match.group(0)
+        LOGGER.info("%s: figure %s not found (run the application to produce it); left out",
+                    docname, match.group("path"))
+        return ""
+
+    source[0] = _APPLICATION_FIGURE.sub(keep_if_present, source[0])
+
+
 def setup(app):
     """Sphinx extension hook of this project."""
     app.connect("autodoc-process-signature", _real_class_signature)
     app.connect("missing-reference", _mindspore_link)
+    app.connect("source-read", _drop_missing_figures)
 
 # -- MyST (the user guides are Markdown, readable on Gitee as they are) -------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
