@@ -31,14 +31,15 @@ def test_bench_optimizers_smoke(tmp_path):
     """
     Feature: the optimizer benchmark script.
     Description: run it with a tiny configuration (3 steps, 1 warm-up step, the CNN workload, PYNATIVE,
-        MindSpore only, no memory processes) and read the JSON it writes.
+        MindSpore only, Adam and AdaHessian k=1 (each AdaHessian variant compiles its step), no memory
+        processes) and read the JSON it writes.
     Expectation: exit status 0; the JSON holds meta, results, memory and goals; every variant has positive
         first-step and median times and the ratios to Adam are positive. No timing is asserted.
     """
     out = tmp_path / "results.json"
     command = [sys.executable, _SCRIPT, "--out", str(out), "--workloads", "cnn", "--modes", "pynative",
                "--frameworks", "mindspore", "--blocking", "1", "--steps", "3", "--warmup", "1",
-               "--memory-modes", ""]
+               "--memory-modes", "", "--variants", "adam,ah_1"]
     done = subprocess.run(command, cwd=_REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     report = json.loads(out.read_text(encoding="utf-8"))
@@ -48,13 +49,13 @@ def test_bench_optimizers_smoke(tmp_path):
     record = report["results"][0]
     assert (record["framework"], record["workload"], record["mode"]) == ("mindspore", "cnn", "pynative")
     assert "error" not in record, record.get("error")
-    assert set(record["variants"]) == {"adam", "ah_1", "ah_10"}
+    assert set(record["variants"]) == {"adam", "ah_1"}
     for data in record["variants"].values():
         assert data["first_step_s"] > 0
         assert data["steps"] == 3
         assert data["median_s"] > 0 and data["min_s"] <= data["median_s"] <= data["max_s"]
         assert data["amortized_s"] > 0
-    assert set(record["ratios"]) == {"ah_1", "ah_10"}
+    assert set(record["ratios"]) == {"ah_1"}
     assert all(value > 0 for value in record["ratios"].values())
-    assert {check["what"] for check in report["goals"]} == {"ah_1/adam time", "ah_10/adam time"}
+    assert {check["what"] for check in report["goals"]} == {"ah_1/adam time"}
     assert "| cnn | pynative | mindspore |" in done.stdout
