@@ -32,6 +32,11 @@ def _read_version():
     return scope["__version__"]
 
 
+def _read_readme():
+    with open(os.path.join(HERE, "README.md"), encoding="utf-8") as handle:
+        return handle.read()
+
+
 def _read_requirements():
     with open(os.path.join(HERE, "requirements.txt"), encoding="utf-8") as handle:
         return [line.strip() for line in handle if line.strip() and not line.startswith("#")]
@@ -43,7 +48,7 @@ setup(
     author="The MindSpore Authors",
     url="https://gitee.com/mindspore/mindscience/tree/master/MindFlow/",
     description="MindFlow: physics-AI suite of MindSpore, with the AdaHessian second-order optimizer",
-    long_description=open(os.path.join(HERE, "README.md"), encoding="utf-8").read(),
+    long_description=_read_readme(),
     long_description_content_type="text/markdown",
     license="Apache 2.0",
     packages=find_packages(include=["mindflow", "mindflow.*"]),

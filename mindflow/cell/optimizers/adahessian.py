@@ -16,16 +16,19 @@
 import math
 import numbers
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 import mindspore as ms
 from mindspore import Parameter, ParameterTuple, Tensor, nn, ops
 from mindspore import amp
 from mindspore.nn import Cell
+from mindspore.nn.learning_rate_schedule import LearningRateSchedule
 
 from .diagnostics import SecondOrderError, find_parameters_without_second_derivative, second_order_advice
 from .distributed import RankMean
-from .hutchinson import draw_probes, hutchinson_diagonal, split_grad_output
+from .hutchinson import _hutchinson_diagonal as hutchinson_diagonal  # graph-side body
+from .hutchinson import draw_probes, split_grad_output
 from .probes import PROBES
 from .spatial_average import reduced_shape, resolve_axes, spatial_mean
 
@@ -84,6 +87,22 @@ def _check_probe(value):
         return PROBES[value]
     raise ValueError(_err(f"the 'probe' must be one of {sorted(PROBES)} or a callable "
                           f"probe_fn(shape, seed, counter, stream), but got {value!r}."))
+
+
+def _check_learning_rate(value):
+    if isinstance(value, (bool, str)) or not isinstance(value, (numbers.Real, Tensor, Iterable,
+                                                                  LearningRateSchedule)):
+        raise TypeError(_err(f"the 'learning_rate' must be float, int, Tensor, Iterable or LearningRateSchedule, "
+                             f"but got {type(value).__name__}."))
+    if isinstance(value, numbers.Real) and (value < 0 or math.isnan(value)):
+        raise ValueError(_err(f"the 'learning_rate' must be >= 0, but got {value}."))
+
+
+def _check_weight_decay(value):
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, Cell)):
+        raise TypeError(_err(f"the 'weight_decay' must be float, int or Cell, but got {type(value).__name__}."))
+    if isinstance(value, numbers.Real) and not value >= 0:
+        raise ValueError(_err(f"the 'weight_decay' must be >= 0, but got {value}."))
 
 
 def _check_loss_scale(value):
@@ -248,6 +267,8 @@ class AdaHessian(nn.Optimizer):
         resolve_axes(spatial_average, 2, _NAME)  # validates the rule itself; shapes are checked per parameter
         static_scale, self._loss_scaler = _check_loss_scale(loss_scale)
 
+        _check_learning_rate(learning_rate)
+        _check_weight_decay(weight_decay)
         params, group_settings = self._split_group_settings(params)
         super().__init__(learning_rate, params, weight_decay, 1.0)
         self._check_trainable()
@@ -266,6 +287,11 @@ class AdaHessian(nn.Optimizer):
 
         self.beta1 = Tensor(beta1, ms.float32)
         self.beta2 = Tensor(beta2, ms.float32)
+        # 1 - beta and log(beta) in float64 first: 1 - float32(0.999) is off by 1.3e-5 relative
+        self.one_minus_beta1 = Tensor(1.0 - beta1, ms.float32)
+        self.one_minus_beta2 = Tensor(1.0 - beta2, ms.float32)
+        self.log_beta1 = Tensor(math.log(beta1), ms.float32)
+        self.log_beta2 = Tensor(math.log(beta2), ms.float32)
         self.eps = Tensor(eps, ms.float32)
         self.inv_loss_scale = Tensor(1.0 / static_scale if static_scale else 1.0, ms.float32)
         self.moment1 = ParameterTuple(
@@ -293,16 +319,24 @@ class AdaHessian(nn.Optimizer):
     @staticmethod
     def _split_group_settings(params):
         """Take AdaHessian's own keys out of group dicts (nn.Optimizer rejects unknown keys)."""
-        if params is None or isinstance(params, (Tensor, dict, str)):
+        if params is None or isinstance(params, (Tensor, dict, str)) or not isinstance(params, Iterable):
             raise TypeError(_err(f"the 'params' must be a list of Parameter or of group dicts, "
                                  f"but got {type(params).__name__}."))
         params = list(params)
         if not params:
             raise ValueError(_err("the 'params' must not be empty, but got an empty list."))
         if not all(isinstance(group, dict) for group in params):
+            wrong = [type(p).__name__ for p in params if not isinstance(p, Parameter)]
+            if wrong:
+                raise TypeError(_err(f"the 'params' must be a list of Parameter or of group dicts, "
+                                     f"but got an element of type {wrong[0]}."))
             return params, {}
+        allowed = ("params", "lr", "weight_decay", "order_params", "grad_centralization") + _GROUP_KEYS
         groups, settings = [], {}
         for group in params:
+            unknown = sorted(set(group) - set(allowed))
+            if unknown:
+                raise KeyError(_err(f"the keys of a parameter group must be in {list(allowed)}, but got {unknown}."))
             group = dict(group)
             own = {key: group.pop(key) for key in _GROUP_KEYS if key in group}
             if group.get("grad_centralization"):
@@ -523,16 +557,17 @@ class AdaHessian(nn.Optimizer):
         refresh_t = ops.cast(refresh, ms.float32)
         step = ops.cast(self.global_step + 1, ms.float32).reshape(())
         count = ops.cast(self.hessian_step, ms.float32).reshape(()) + refresh_t
-        bias1 = 1.0 - ops.pow(self.beta1, step)
-        bias2 = 1.0 - ops.pow(self.beta2, ops.maximum(count, 1.0))
+        # 1 - beta**t as -expm1(t log beta): exact for beta close to 1
+        bias1 = -ops.expm1(step * self.log_beta1)
+        bias2 = -ops.expm1(ops.maximum(count, 1.0) * self.log_beta2)
         lr = self.get_lr()
         weight_decay = self.get_weight_decay()
         for i, param in enumerate(self._parameters):
             lr_i = lr[i] if self.is_group_lr else lr
             wd_i = weight_decay[i] if self.is_group else weight_decay
             m_old, v_old = self.moment1[i], self.moment2[i]
-            m_new = self.beta1 * m_old + (1.0 - self.beta1) * grads[i]
-            v_refreshed = self.beta2 * v_old + (1.0 - self.beta2) * curvatures[i] * curvatures[i]
+            m_new = self.beta1 * m_old + self.one_minus_beta1 * grads[i]
+            v_refreshed = self.beta2 * v_old + self.one_minus_beta2 * curvatures[i] * curvatures[i]
             v_new = ops.select(ops.logical_and(refresh, finite), v_refreshed, v_old)
             if self.hessian_powers[i] == 1.0:
                 denom = ops.sqrt(v_new / bias2) + self.eps

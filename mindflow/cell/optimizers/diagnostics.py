@@ -25,7 +25,8 @@ probability targets or in the log-sum-exp form.
 import mindspore as ms
 from mindspore import ops
 
-from .hutchinson import hessian_vector_product, split_grad_output
+from .hutchinson import _hessian_vector_product as hessian_vector_product  # graph-side body
+from .hutchinson import split_grad_output
 
 __all__ = ["SecondOrderError", "find_parameters_without_second_derivative", "second_order_advice"]
 

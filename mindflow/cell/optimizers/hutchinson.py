@@ -19,13 +19,31 @@ For a symmetric matrix H and probes z with E[z z^T] = I (Rademacher or Gaussian)
 is obtained by differentiating ``<grad_fn(*inputs), z>`` once more with respect to the weights
 (reverse over reverse): no Hessian is ever formed.
 
-These functions are graph-compatible: they can be called in PYNATIVE mode, inside
-``mindspore.jit`` and inside a Cell's ``construct`` in GRAPH mode.
+These functions can be called from Python (in PYNATIVE or GRAPH mode), inside ``mindspore.jit`` and
+inside a Cell's ``construct``. Called from Python they compile their work first: MindSpore 2.10's eager
+(PYNATIVE) second-order differentiation drops the curvature that flows through reductions (the Hessian
+of ``sum(w)**2`` comes out as zero), while compiled graphs get it right.
 """
 import mindspore as ms
 from mindspore import Tensor, ops
+from mindspore.ops.primitive import constexpr
 
 from .probes import rademacher_probe
+
+
+
+def _marker():
+    return 0
+
+
+@constexpr(check=False)
+def _is_none(value):
+    return value is None
+
+
+def _in_graph():
+    """True while being compiled into a graph (a function reaches a constexpr as None there), else False."""
+    return _is_none(_marker)
 
 __all__ = ["draw_probes", "hessian_vector_product", "hutchinson_diagonal", "split_grad_output"]
 
@@ -56,6 +74,13 @@ def _inner_product(tensors, vectors):
     for tensor, vector in zip(tensors[1:], vectors[1:]):
         total = total + ops.sum(tensor * ops.cast(vector, tensor.dtype), dtype=ms.float32)
     return total
+
+
+def _compiled(core, grad_fn, weights):
+    """``core(grad_fn, weights, inputs, extra)`` as a freshly compiled function of ``(inputs, extra)``."""
+    def run(inputs, extra):
+        return core(grad_fn, weights, inputs, extra)
+    return ms.jit(run)
 
 
 def hessian_vector_product(grad_fn, weights, inputs, vectors):
@@ -90,6 +115,13 @@ def hessian_vector_product(grad_fn, weights, inputs, vectors):
         >>> print(hv[0])
         [ 6. 12.]
     """
+    if _in_graph():
+        return _hessian_vector_product(grad_fn, weights, inputs, vectors)
+    return _compiled(_hessian_vector_product, grad_fn, weights)(tuple(inputs), tuple(vectors))
+
+
+def _hessian_vector_product(grad_fn, weights, inputs, vectors):
+    """Graph-side body of :func:`hessian_vector_product`."""
     def inner(args):
         output = grad_fn(*args)
         _, grads = split_grad_output(output)
@@ -154,10 +186,17 @@ def hutchinson_diagonal(grad_fn, weights, inputs, probes):
         >>> print(diag[0])
         [ 6. 12.]
     """
-    output, hv = hessian_vector_product(grad_fn, weights, inputs, probes[0])
+    if _in_graph():
+        return _hutchinson_diagonal(grad_fn, weights, inputs, probes)
+    return _compiled(_hutchinson_diagonal, grad_fn, weights)(tuple(inputs), tuple(tuple(p) for p in probes))
+
+
+def _hutchinson_diagonal(grad_fn, weights, inputs, probes):
+    """Graph-side body of :func:`hutchinson_diagonal`."""
+    output, hv = _hessian_vector_product(grad_fn, weights, inputs, probes[0])
     diagonal = tuple(ops.cast(z, ms.float32) * ops.cast(h, ms.float32) for z, h in zip(probes[0], hv))
     for sample in probes[1:]:
-        _, hv = hessian_vector_product(grad_fn, weights, inputs, sample)
+        _, hv = _hessian_vector_product(grad_fn, weights, inputs, sample)
         diagonal = tuple(d + ops.cast(z, ms.float32) * ops.cast(h, ms.float32)
                          for d, z, h in zip(diagonal, sample, hv))
     if len(probes) > 1:

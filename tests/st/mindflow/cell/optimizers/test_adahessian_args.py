@@ -46,7 +46,7 @@ INVALID = [
     ("params-floats", lambda: [1.0, 2.0], {}, TypeError, "Parameter"),
     ("params-frozen", lambda: [_weight(requires_grad=False)], {}, ValueError, "must require gradients"),
     ("learning_rate-str", None, {"learning_rate": "0.1"}, TypeError, "learning"),
-    ("learning_rate-negative", None, {"learning_rate": -0.1}, ValueError, "learning rate"),
+    ("learning_rate-negative", None, {"learning_rate": -0.1}, ValueError, "'learning_rate' must be >= 0"),
     ("weight_decay-negative", None, {"weight_decay": -0.1}, ValueError, "'weight_decay'"),
     ("weight_decay-str", None, {"weight_decay": "0.1"}, TypeError, "eight_decay"),
     ("beta1-zero", None, {"beta1": 0.0}, ValueError, r"'beta1' must be in \(0.0, 1.0\)"),
