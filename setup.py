@@ -60,7 +60,7 @@ setup(
         "test": ["pytest>=7", "scipy>=1.10", "PyYAML>=6", "tqdm>=4.60", "matplotlib>=3.7",
                  "sphinx>=7", "myst-parser>=2", "sphinx-mathjax-offline>=0.0.2"],
         "docs": ["sphinx>=7", "myst-parser>=2", "sphinx-mathjax-offline>=0.0.2"],
-        "lint": ["pylint>=3", "pymarkdownlnt>=0.9"],
+        "lint": ["pylint==4.1.4", "pymarkdownlnt==0.9.41"],  # pinned: lint results must not drift
     },
     classifiers=[
         "License :: OSI Approved :: Apache Software License",
