@@ -38,6 +38,8 @@ _NAME = "AdaHessian"
 # Group keys handled by AdaHessian itself; nn.Optimizer parses the rest.
 _GROUP_KEYS = ("hessian_power", "spatial_average", "curvature")
 _CURVATURES = ("hutchinson", "gradient")
+# Step phases: fixed when the host knows whether the step refreshes the Hessian estimate.
+_DECIDE_IN_GRAPH, _REFRESH, _LAZY = 0, 1, 2
 
 
 def _err(message):
@@ -400,12 +402,18 @@ class AdaHessian(nn.Optimizer):
         #   set_data/load_param_into_net would be ignored; a Cell graph sees them;
         # - PYNATIVE (eager) second-order differentiation in MindSpore 2.10 drops the curvature that flows
         #   through reductions (the Hessian of sum(x)**2 comes out as zero), while compiled graphs get it right.
-        entry = self._compiled.get(id(grad_fn))
+        # - with update_interval > 1 the host picks a refresh or a lazy graph (the step count is read back, as
+        #   the skipped-step flag is): a lazy graph without the refresh branch costs about one Adam step.
+        phase = _REFRESH
+        if self.update_interval > 1 and int(self.global_step.asnumpy()[0]) % self.update_interval:
+            phase = _LAZY
+        key = (id(grad_fn), phase)
+        entry = self._compiled.get(key)
         if entry is None or entry[0] is not grad_fn:
-            entry = (grad_fn, _CompiledStep(self, grad_fn))
-            if len(self._compiled) >= 8:
+            entry = (grad_fn, _CompiledStep(self, grad_fn, phase))
+            if len(self._compiled) >= 16:
                 self._compiled.pop(next(iter(self._compiled)))
-            self._compiled[id(grad_fn)] = entry
+            self._compiled[key] = entry
         mode = ms.get_context("mode")
         if mode == ms.GRAPH_MODE:
             return entry[1](*inputs)
@@ -526,12 +534,19 @@ class AdaHessian(nn.Optimizer):
 
     def construct(self, grad_fn, *inputs):
         """One optimization step; see the class docstring."""
+        return self._step(grad_fn, inputs, _DECIDE_IN_GRAPH)
+
+    def _step(self, grad_fn, inputs, phase):
+        """One step; ``phase`` (a compile-time constant) fixes a refresh or a lazy step, or decides in the graph."""
         # State read here, outside any branch: inside a control-flow branch, a Parameter that the graph
         # only reads would keep its compile-time value after set_data (e.g. load_param_into_net).
         probe_key = (self.probe_seed + 0, self.hessian_step + 0)
-        if self.update_interval == 1:
+        if self.update_interval == 1 or phase == _REFRESH:
             output, grads, curvatures = self._refresh_step(grad_fn, inputs, probe_key)
             refresh = Tensor(True)
+        elif phase == _LAZY:
+            output, grads, curvatures = self._lazy_step(grad_fn, inputs)
+            refresh = Tensor(False)
         else:
             refresh = (self.global_step[0] % self.update_interval) == 0
             if refresh:
@@ -603,12 +618,13 @@ class AdaHessian(nn.Optimizer):
 
 
 class _CompiledStep(Cell):
-    """One AdaHessian step for a fixed ``grad_fn``, as a Cell so that GRAPH mode compiles it once."""
+    """One AdaHessian step for a fixed ``grad_fn`` and phase, as a Cell so that GRAPH mode compiles it once."""
 
-    def __init__(self, optimizer, grad_fn):
+    def __init__(self, optimizer, grad_fn, phase):
         super().__init__(auto_prefix=False)
         self.optimizer = optimizer
         self.grad_fn = grad_fn
+        self.step_phase = phase
 
     def construct(self, *inputs):
-        return self.optimizer.construct(self.grad_fn, *inputs)
+        return self.optimizer._step(self.grad_fn, inputs, self.step_phase)  # pylint: disable=protected-access
