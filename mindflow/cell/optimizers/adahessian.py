@@ -315,7 +315,6 @@ class AdaHessian(nn.Optimizer):
         self.custom_probes = type(self).gen_rand_vecs is not AdaHessian.gen_rand_vecs
         self._compiled = {}
         self._succeeded = set()
-        self._warned_flat = False
 
     # ------------------------------------------------------------------ construction helpers
     @staticmethod
