@@ -48,3 +48,16 @@ def pytest_collection_modifyitems(config, items):
         devices = {_DEVICE_OF_MARKER[name] for name in names if name in _DEVICE_OF_MARKER}
         if devices and not any(_device_available(device) for device in devices):
             item.add_marker(pytest.mark.skip(reason=f"needs a {'/'.join(sorted(devices))} device"))
+
+
+@pytest.fixture(autouse=True)
+def _restore_execution_mode():
+    """Give every test the execution mode it started with.
+
+    Applications and examples call ``mindspore.set_context(mode=GRAPH_MODE)``; without this a
+    test that expects the default PYNATIVE mode would depend on which tests ran before it.
+    """
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    mode = ms.get_context("mode")
+    yield
+    ms.set_context(mode=mode)

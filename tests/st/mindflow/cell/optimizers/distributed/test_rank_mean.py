@@ -37,17 +37,31 @@ def _tensors():
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
 @pytest.mark.env_onecard
-def test_single_process_is_identity():
+@pytest.mark.parametrize("mode", [ms.PYNATIVE_MODE, ms.GRAPH_MODE], ids=["pynative", "graph"])
+def test_single_process_is_identity(mode):
     """
     Feature: RankMean outside data-parallel training.
-    Description: No communication is initialized and the parallel mode is stand_alone.
-    Expectation: data_parallel_info() is (1, 0) and RankMean returns its input unchanged.
+    Description: No communication is initialized and the parallel mode is stand_alone; the Cell
+        runs in PYNATIVE mode and compiled in GRAPH mode.
+    Expectation: data_parallel_info() is (1, 0), no all-reduce is built, and RankMean returns its
+        input unchanged (the same tuple in PYNATIVE mode; equal values, shapes and dtypes in both).
     """
-    assert data_parallel_info() == (1, 0)
-    rank_mean = RankMean()
-    assert (rank_mean.group_size, rank_mean.rank, rank_mean.allreduce) == (1, 0, None)
-    tensors = _tensors()
-    assert rank_mean(tensors) is tensors
+    previous = ms.get_context("mode")
+    ms.set_context(mode=mode)
+    try:
+        assert data_parallel_info() == (1, 0)
+        rank_mean = RankMean()
+        assert (rank_mean.group_size, rank_mean.rank, rank_mean.allreduce) == (1, 0, None)
+        tensors = _tensors()
+        averaged = rank_mean(tensors)
+        if mode == ms.PYNATIVE_MODE:
+            assert averaged is tensors
+        assert len(averaged) == len(tensors)
+        for result, tensor in zip(averaged, tensors):
+            assert result.shape == tensor.shape and result.dtype == tensor.dtype
+            np.testing.assert_array_equal(result.asnumpy(), tensor.asnumpy())
+    finally:
+        ms.set_context(mode=previous)
 
 
 @pytest.mark.level0
