@@ -18,8 +18,11 @@ Example::
 
     python train.py --optimizer both                  # CPU default profile, outputs in ./outputs
     python train.py --optimizer adahessian --profile full --device_target GPU
+    msrun --worker_num=2 --local_worker_num=2 --master_addr=127.0.0.1 --join=True --log_dir=logs \
+        train.py --data_parallel                      # data parallel: the points split over 2 processes
 
-Writes ``metrics.json``, ``predictions.npz``, checkpoints and PNG plots into ``--output_dir``.
+Writes ``metrics.json``, ``predictions.npz``, checkpoints and PNG plots into ``--output_dir``. In data-parallel
+training rank 0 writes them; every other rank writes only its checkpoints, into ``<output_dir>/rank_<r>``.
 """
 import argparse
 import json
@@ -31,6 +34,7 @@ import numpy as np
 import mindspore as ms
 
 from src.config import load_config, resolve_path, selected_optimizers
+from src.data_parallel import init_data_parallel, shard_points
 from src.model import save_network
 from src.plotting import plot_all
 from src.trainer import compare_runs, prepare_experiment, run_optimizer, set_up_context
@@ -46,7 +50,10 @@ def parse_args(argv=None):
     parser.add_argument("--profile", default=None, help="profile of the config file (default: its default_profile)")
     parser.add_argument("--mode", default="GRAPH", choices=["GRAPH", "PYNATIVE"])
     parser.add_argument("--device_target", default="CPU", choices=["CPU", "GPU", "Ascend"])
-    parser.add_argument("--device_id", type=int, default=0)
+    parser.add_argument("--device_id", type=int, default=None,
+                        help="device to use (default: 0, or the local rank under msrun)")
+    parser.add_argument("--data_parallel", action="store_true",
+                        help="train data parallel over the processes msrun starts, the points split between them")
     parser.add_argument("--steps", type=int, default=None, help="steps per optimizer (default: from the profile)")
     parser.add_argument("--eval_interval", type=int, default=None, help="steps between evaluations")
     parser.add_argument("--seed", type=int, default=None, help="seed of weights, points and probes")
@@ -59,9 +66,10 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    """Run the comparison and write every artefact."""
+    """Run the comparison and write every artefact; returns the report (``None`` on ranks other than 0)."""
     args = parse_args(argv)
     set_up_context(args.mode, args.device_target, args.device_id)
+    group_size, rank = init_data_parallel() if args.data_parallel else (1, 0)
     config = load_config(args.config_file_path, args.profile)
     if args.steps is not None:
         config["train"]["steps"] = args.steps
@@ -70,11 +78,16 @@ def main(argv=None):
     seed = int(args.seed if args.seed is not None else config["train"].get("seed", 0))
     config["train"]["seed"] = seed
     output_dir = os.path.abspath(args.output_dir)
-    os.makedirs(output_dir, exist_ok=True)
+    lead = rank == 0
+    rank_dir = output_dir if lead else os.path.join(output_dir, f"rank_{rank}")
+    os.makedirs(rank_dir, exist_ok=True)
 
+    # The reference cache is written atomically, so ranks that compute it side by side do not collide.
     cache_dir = args.reference_cache_dir or resolve_path(config["reference"]["cache_dir"], APP_DIR)
     grid, points, net, init_params = prepare_experiment(config, seed, cache_dir)
-    checkpoint_dir = os.path.join(output_dir, "checkpoints")
+    # Every rank drew the same points from the same seed; each trains on its own share.
+    train_points = shard_points(points, group_size, rank) if group_size > 1 else None
+    checkpoint_dir = os.path.join(rank_dir, "checkpoints")
     os.makedirs(checkpoint_dir, exist_ok=True)
     save_network(net, os.path.join(checkpoint_dir, "burgers_init.ckpt"))
 
@@ -82,11 +95,16 @@ def main(argv=None):
     for name in selected_optimizers(args.optimizer):
         results[name], predictions[name] = run_optimizer(
             name, config, init_params, points, grid, args.mode == "GRAPH", seed,
-            checkpoint_dir=checkpoint_dir, progress=not args.no_progress)
+            checkpoint_dir=checkpoint_dir, progress=lead and not args.no_progress,
+            train_points=train_points, group_size=group_size)
         run = results[name]
+        if not lead:
+            continue
         print(f"[{name}] steps={run['steps']} rel_l2={run['final_rel_l2_error']} "
               f"loss={run['final_loss']['total']} wall={run['wall_time_s']:.1f}s "
               f"s/step={run['seconds_per_step']}", flush=True)
+    if not lead:
+        return None
 
     report = {
         "profile": config["profile"],
@@ -98,6 +116,8 @@ def main(argv=None):
         "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "points": points.sizes(),
+        "data_parallel": ({"group_size": group_size, "points_per_rank": train_points.sizes()}
+                          if group_size > 1 else None),
         "config": config,
         "optimizers": results,
         "comparison": compare_runs(results),

@@ -30,6 +30,7 @@ import mindspore as ms
 from mindspore import nn
 from tqdm import tqdm
 
+from .data_parallel import RankAverage, gradient_mean, rank_divergence
 from .dataset import evaluation_grid, sample_collocation_points
 from .losses import BurgersLossTerms, BurgersPINNLoss
 from .model import build_model, glorot_initialize, load_numpy_parameters, parameters_to_numpy, save_network
@@ -119,7 +120,7 @@ def build_optimizer(name, params, optimizer_config, steps, seed):
     raise ValueError(f"unknown optimizer {name!r}")
 
 
-def make_train_step(name, loss_cell, optimizer, graph_mode):
+def make_train_step(name, loss_cell, optimizer, graph_mode, group_size=1):
     """Return ``step(pde_points, ic_points, ic_values, bc_points) -> loss`` performing one update.
 
     Args:
@@ -127,6 +128,8 @@ def make_train_step(name, loss_cell, optimizer, graph_mode):
         loss_cell (nn.Cell): Scalar loss of the four point tensors.
         optimizer (nn.Optimizer): Built by :func:`build_optimizer`.
         graph_mode (bool): Compile Adam's step with ``mindspore.jit``; AdaHessian compiles its own step.
+        group_size (int): Data-parallel ranks. Adam's gradients are averaged over them here, as in any
+            MindSpore data-parallel loop; AdaHessian averages its gradients and curvature itself.
     """
     grad_fn = ms.value_and_grad(loss_cell, None, optimizer.parameters)
     if name == "adahessian":
@@ -134,20 +137,29 @@ def make_train_step(name, loss_cell, optimizer, graph_mode):
             return optimizer(grad_fn, pde_points, ic_points, ic_values, bc_points)
         return adahessian_step
 
+    reducer = gradient_mean(optimizer.parameters, group_size)
+
     def adam_step(pde_points, ic_points, ic_values, bc_points):
         loss, grads = grad_fn(pde_points, ic_points, ic_values, bc_points)
+        if reducer is not None:
+            grads = reducer(grads)
         optimizer(grads)
         return loss
     return ms.jit(adam_step) if graph_mode else adam_step
 
 
-def set_up_context(mode, device_target, device_id=0):
-    """Set MindSpore's execution mode (``GRAPH`` or ``PYNATIVE``) and device."""
+def set_up_context(mode, device_target, device_id=None):
+    """Set MindSpore's execution mode (``GRAPH`` or ``PYNATIVE``) and device.
+
+    ``device_id=None`` leaves the choice to MindSpore (device 0, or the local rank under ``msrun``).
+    """
     if device_target == "CPU":
         # Host-blocking execution makes each small step several times faster on CPU (see README);
         # an explicit MS_DEV_HOST_BLOCKING_RUN in the environment wins.
         os.environ.setdefault("MS_DEV_HOST_BLOCKING_RUN", "1")
         ms.set_device("CPU")
+    elif device_id is None:
+        ms.set_device(device_target)
     else:
         ms.set_device(device_target, device_id)
     ms.set_context(mode=ms.GRAPH_MODE if mode == "GRAPH" else ms.PYNATIVE_MODE)
@@ -207,7 +219,7 @@ class _History:
 
 
 def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, checkpoint_dir=None,
-                  steps=None, progress=True):
+                  steps=None, progress=True, train_points=None, group_size=1):
     """Train a freshly built network from ``init_params`` with one optimizer and evaluate it.
 
     Args:
@@ -221,6 +233,9 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
         checkpoint_dir (str): Folder for ``burgers_<name>.ckpt``; ``None`` saves nothing.
         steps (int): Overrides ``config['train']['steps']``.
         progress (bool): Show a tqdm progress bar.
+        train_points (CollocationPoints): The points this process trains on, ``points`` when ``None``. In
+            data-parallel training it is this rank's share; the losses reported are always over ``points``.
+        group_size (int): Data-parallel ranks (1 for one process).
 
     Returns:
         tuple ``(metrics, u_pred)``: a JSON-ready dict and the final prediction on the grid.
@@ -237,8 +252,10 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
     loss_cell = BurgersPINNLoss(net, config["pde"]["viscosity"], weights)
     terms_cell = BurgersLossTerms(net, config["pde"]["viscosity"])
     optimizer = build_optimizer(name, net.trainable_params(), config["optimizers"][name], steps, seed)
-    step_fn = make_train_step(name, loss_cell, optimizer, mode_is_graph)
+    step_fn = make_train_step(name, loss_cell, optimizer, mode_is_graph, group_size)
     inputs = points.as_tensors()
+    train_inputs = inputs if train_points is None else train_points.as_tensors()
+    loss_mean = RankAverage(group_size)
 
     history = _History()
     train_loss = []
@@ -258,7 +275,9 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
     step = 0
     for step in progress_bar:
         tic = time.perf_counter()
-        loss = float(step_fn(*inputs).asnumpy())
+        # In data-parallel training the mean of the ranks' losses is the full-batch loss, the same on every
+        # rank, so every rank takes the same decisions below.
+        loss = float(loss_mean(step_fn(*train_inputs)).asnumpy())
         step_times.append(time.perf_counter() - tic)
         train_loss.append(_finite_or_none(loss))
         if not math.isfinite(loss):
@@ -277,6 +296,7 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
         os.makedirs(checkpoint_dir, exist_ok=True)
         save_network(net, os.path.join(checkpoint_dir, f"burgers_{name}.ckpt"))
 
+    divergence = rank_divergence(net.trainable_params(), group_size)
     errors = history.records["rel_l2_error"]
     reached = [s for s, e in zip(history.records["step"], errors) if e is not None and e <= target]
     finite_errors = [e for e in errors if e is not None]
@@ -295,6 +315,7 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
         "first_step_s": step_times[0] if step_times else None,
         # The first step includes graph compilation, so it is left out of the per-step cost.
         "seconds_per_step": float(np.mean(step_times[1:])) if len(step_times) > 1 else None,
+        "rank_divergence": divergence if group_size > 1 else None,
         "history": dict(history.records),
         "train_loss": train_loss,
     }

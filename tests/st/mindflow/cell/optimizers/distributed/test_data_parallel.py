@@ -14,8 +14,6 @@
 # ============================================================================
 """Data-parallel AdaHessian on two processes (msrun, CPU ``mccl`` backend) against one process."""
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,72 +21,19 @@ import time
 import numpy as np
 import pytest
 
+from msrun_launch import clean_environment, msrun_command, msrun_logs, stop, wait
+
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _WORKER = os.path.join(_HERE, "dp_worker.py")
-_REPO_ROOT = os.path.abspath(os.path.join(_HERE, *([os.pardir] * 6)))
 # One launch serves every test here: msrun with two workers, and the single-process reference beside
 # it, each training in GRAPH then PYNATIVE mode. It is bounded: the processes end themselves after
 # _DEADLINE_S, and the tests stop waiting after _TIMEOUT_S.
 _MODES = ("graph", "pynative")
 _DEADLINE_S = 150
 _TIMEOUT_S = 165
-_CLUSTER_TIMEOUT_S = 60
 _RANKS = 2
 # As in dp_worker.MODES: a GRAPH-mode variant costs a compilation, a PYNATIVE one a few slow steps.
 _VARIANTS = {"graph": ("shared", "no_hessian_mean"), "pynative": ("shared", "per_rank")}
-
-
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _environment(tmp_path):
-    """This environment, minus any cluster settings, with ``python`` being this interpreter."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    # msrun starts its workers with the 'python' found on PATH; a wrapper (not a link, which would
-    # lose a virtual environment) makes that this interpreter.
-    wrapper = bin_dir / "python"
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    wrapper.chmod(0o755)
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("MS_") and key not in ("RANK_ID", "RANK_SIZE")}
-    env["PATH"] = str(bin_dir) + os.pathsep + env.get("PATH", "")
-    env["PYTHONPATH"] = os.pathsep.join(path for path in (_REPO_ROOT, env.get("PYTHONPATH")) if path)
-    env["GLOG_v"] = "3"
-    return env
-
-
-def _stop(process):
-    """Stop a launch that overran: SIGINT makes msrun kill its workers, then kill what is left."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _wait(process, name, log_files, deadline):
-    """Wait for a process to end; if it failed or overran, say so with the tail of its logs."""
-    try:
-        process.wait(timeout=max(1.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        _stop(process)  # msrun exits with 0 after SIGINT: an overrun is a failure whatever the status
-        status = f"ran over {_TIMEOUT_S} s"
-    else:
-        if process.returncode == 0:
-            return None
-        status = f"ended with status {process.returncode}"
-    tails = []
-    for path in log_files:
-        if os.path.exists(path):
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                tails.append(f"--- {path}\n" + "".join(handle.readlines()[-30:]))
-    return f"{name} {status}\n" + "\n".join(tails)
 
 
 @pytest.fixture(scope="module", name="trained")
@@ -98,29 +43,25 @@ def fixture_trained(tmp_path_factory):
     Returns the folder of the parameters they saved, or the reason the launch failed.
     """
     tmp_path = tmp_path_factory.mktemp("data_parallel")
-    env = _environment(tmp_path)
+    env = clean_environment(tmp_path)
     out_dir, log_dir = tmp_path / "out", tmp_path / "log"
     out_dir.mkdir()
     worker_args = [_WORKER, str(out_dir), ",".join(_MODES), str(_DEADLINE_S)]
-    msrun = [sys.executable, "-m", "mindspore.parallel.cluster.run", f"--worker_num={_RANKS}",
-             f"--local_worker_num={_RANKS}", "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
-             "--join=True", f"--cluster_time_out={_CLUSTER_TIMEOUT_S}", f"--log_dir={log_dir}"] + worker_args
     reference_log = tmp_path / "reference.log"
     with open(tmp_path / "msrun.log", "w", encoding="utf-8") as msrun_out, \
             open(reference_log, "w", encoding="utf-8") as reference_out, \
-            subprocess.Popen(msrun, env=env, cwd=str(tmp_path), stdout=msrun_out, stderr=subprocess.STDOUT,
-                             start_new_session=True) as cluster, \
+            subprocess.Popen(msrun_command(_RANKS, log_dir, worker_args), env=env, cwd=str(tmp_path),
+                             stdout=msrun_out, stderr=subprocess.STDOUT, start_new_session=True) as cluster, \
             subprocess.Popen([sys.executable] + worker_args, env=env, cwd=str(tmp_path), stdout=reference_out,
                              stderr=subprocess.STDOUT, start_new_session=True) as reference:
         deadline = time.monotonic() + _TIMEOUT_S
         try:
-            logs = [str(tmp_path / "msrun.log"), str(log_dir / "scheduler.log")]
-            logs += [str(log_dir / f"worker_{rank}.log") for rank in range(_RANKS)]
-            failure = _wait(cluster, "msrun", logs, deadline)
-            failure = failure or _wait(reference, "the single-process reference", [str(reference_log)], deadline)
+            logs = [str(tmp_path / "msrun.log")] + msrun_logs(log_dir, _RANKS)
+            failure = wait(cluster, "msrun", logs, deadline)
+            failure = failure or wait(reference, "the single-process reference", [str(reference_log)], deadline)
         finally:
-            _stop(cluster)
-            _stop(reference)
+            stop(cluster)
+            stop(reference)
     return out_dir, failure
 
 
