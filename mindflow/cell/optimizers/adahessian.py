@@ -28,8 +28,8 @@ from mindspore.nn.learning_rate_schedule import LearningRateSchedule
 from .diagnostics import SecondOrderError, find_parameters_without_second_derivative, second_order_advice
 from .distributed import RankMean
 from .hutchinson import _hutchinson_diagonal as hutchinson_diagonal  # graph-side body
-from .hutchinson import draw_probes, split_grad_output
-from .probes import PROBES
+from .hutchinson import _draw_probes, draw_probes, split_grad_output  # pylint: disable=protected-access
+from .probes import PROBES, bits_transform
 from .spatial_average import reduced_shape, resolve_axes, spatial_mean
 
 __all__ = ["AdaHessian"]
@@ -265,6 +265,7 @@ class AdaHessian(nn.Optimizer):
         self.num_samples = _check_int("num_samples", num_samples, 1)
         seed = _check_int("seed", seed, 0)
         self._probe_fn = _check_probe(probe)
+        self._probe_from_bits = bits_transform(self._probe_fn)  # built-in probes are drawn for all parameters at once
         curvature = _check_curvature(curvature)
         resolve_axes(spatial_average, 2, _NAME)  # validates the rule itself; shapes are checked per parameter
         static_scale, self._loss_scaler = _check_loss_scale(loss_scale)
@@ -309,6 +310,8 @@ class AdaHessian(nn.Optimizer):
         self.flat_curvature = Parameter(Tensor(np.zeros(len(self._parameters), np.bool_)), name="flat_curvature",
                                         requires_grad=False)
 
+        self._build_flat_layout()
+
         self.rank_mean = RankMean()
         self.probe_stream = self.rank_mean.rank if per_rank_probes else 0
         # upstream's hook: a subclass overriding gen_rand_vecs supplies every probe set
@@ -347,6 +350,28 @@ class AdaHessian(nn.Optimizer):
                 settings[id(param)] = own
             groups.append(group)
         return groups, settings
+
+    def _build_flat_layout(self):
+        """Offsets and index vectors of the flat update (all parameters as one float32 vector)."""
+        sizes = [int(np.prod(shape, dtype=np.int64)) for shape in self.param_shapes]
+        reduced_shapes = [reduced_shape(shape, axes) for shape, axes in zip(self.param_shapes, self.average_axes)]
+        reduced_sizes = [int(np.prod(shape, dtype=np.int64)) for shape in reduced_shapes]
+        self.flat_offsets = tuple(int(v) for v in np.concatenate([[0], np.cumsum(sizes)]))
+        self.reduced_offsets = tuple(int(v) for v in np.concatenate([[0], np.cumsum(reduced_sizes)]))
+        self.reduced_shapes = tuple(tuple(shape) for shape in reduced_shapes)
+        # v is kept per averaging block: the denominator is gathered back to every element.
+        self.expand_curvature = sizes != reduced_sizes
+        expand = [np.broadcast_to(np.arange(size).reshape(shape) + offset, full).ravel()
+                  for size, shape, offset, full in zip(reduced_sizes, reduced_shapes, self.reduced_offsets,
+                                                      self.param_shapes)]
+        self.expand_index = Tensor(np.concatenate(expand).astype(np.int32)) if self.expand_curvature else None
+        # lr and weight decay per parameter (groups, or names excluded from decay) are gathered per element.
+        self.per_parameter_rates = self.is_group_lr or self.is_group or not all(self.decay_flags)
+        segments = np.repeat(np.arange(len(sizes)), sizes).astype(np.int32)
+        self.segment_index = Tensor(segments) if self.per_parameter_rates else None
+        powers = np.repeat(np.array(self.hessian_powers, np.float32) / 2.0, reduced_sizes)
+        self.uniform_power = len(set(self.hessian_powers)) == 1
+        self.half_power = Tensor(powers) if not self.uniform_power else self.hessian_powers[0] / 2.0
 
     def _check_trainable(self):
         for param in self._parameters:
@@ -465,8 +490,8 @@ class AdaHessian(nn.Optimizer):
         shapes = tuple(p.shape for p in self.hutchinson_params)
         if self.custom_probes:
             return tuple(tuple(self.gen_rand_vecs(self.hutchinson_params)) for _ in range(self.num_samples))
-        return draw_probes(shapes, probe_key[0], probe_key[1], self.num_samples, self._probe_fn,
-                           self.probe_stream)
+        return _draw_probes(shapes, probe_key[0], probe_key[1], self.num_samples, self._probe_fn,
+                            self.probe_stream, self._probe_from_bits)
 
     def _check_grads(self, grads):
         """Static check (at trace time in GRAPH mode) that grad_fn matches the parameters."""
@@ -542,17 +567,17 @@ class AdaHessian(nn.Optimizer):
         probe_key = (self.probe_seed + 0, self.hessian_step + 0)
         if self.update_interval == 1 or phase == _REFRESH:
             output, grads, curvatures = self._refresh_step(grad_fn, inputs, probe_key)
-            refresh = Tensor(True)
+            self._apply(grads, curvatures, Tensor(True), True)
         elif phase == _LAZY:
             output, grads, curvatures = self._lazy_step(grad_fn, inputs)
-            refresh = Tensor(False)
+            self._apply(grads, curvatures, Tensor(False), False)
         else:
             refresh = (self.global_step[0] % self.update_interval) == 0
             if refresh:
                 output, grads, curvatures = self._refresh_step(grad_fn, inputs, probe_key)
             else:
                 output, grads, curvatures = self._lazy_step(grad_fn, inputs)
-        self._apply(grads, curvatures, refresh)
+            self._apply(grads, curvatures, refresh, None)
         return split_grad_output(output)[0]
 
     def _scale_factor(self):
@@ -560,42 +585,85 @@ class AdaHessian(nn.Optimizer):
             return self.inv_loss_scale
         return 1.0 / self._loss_scaler.scale_value
 
-    def _apply(self, grads, curvatures, refresh):
-        """Unscale, check finiteness, update moments and parameters (or skip the whole step)."""
+    @staticmethod
+    def _flatten(tensors):
+        """The tensors as one float32 vector."""
+        parts = ()
+        for tensor in tensors:
+            parts += (ops.cast(tensor, ms.float32).reshape((-1,)),)
+        return ops.concat(parts) if len(parts) > 1 else parts[0]
+
+    def _per_element(self, values):
+        """One scalar per parameter, repeated for each of its elements."""
+        stacked = ()
+        for value in values:
+            stacked += (ops.cast(value, ms.float32).reshape((1,)),)
+        return ops.gather(ops.concat(stacked), self.segment_index, 0)
+
+    def _rates(self):
+        """Learning rate and decoupled weight decay: scalars, or per element when they differ by parameter."""
+        lr = self.get_lr()
+        if self.is_group_lr:
+            lr = self._per_element(lr)
+        if not self.exec_weight_decay:
+            return lr, None
+        weight_decay = self.get_weight_decay()
+        if not self.per_parameter_rates:
+            return lr, weight_decay
+        decays = ()
+        for i, decayed in enumerate(self.decay_flags):
+            wd_i = weight_decay[i] if self.is_group else weight_decay
+            decays += (wd_i if decayed else 0.0,)
+        return lr, self._per_element(decays)
+
+    def _apply(self, grads, curvatures, refresh, static_refresh):
+        """Unscale, check finiteness, update moments and parameters (or skip the whole step).
+
+        All parameters are updated as one flat vector, so a step runs a fixed number of kernels whatever the
+        number of parameters. ``static_refresh`` is ``True``/``False`` when the graph is known to refresh (or
+        not), ``None`` when ``refresh`` is decided in the graph.
+        """
         inv_scale = self._scale_factor()
-        grads = tuple(g * inv_scale for g in grads)
-        curvatures = tuple(c * inv_scale for c in curvatures)
-        finite = ops.logical_and(ops.isfinite(grads[0]).all(), ops.isfinite(curvatures[0]).all())
-        for g, c in zip(grads[1:], curvatures[1:]):
-            finite = ops.logical_and(finite, ops.logical_and(ops.isfinite(g).all(), ops.isfinite(c).all()))
+        g = self._flatten(grads) * inv_scale
+        finite = ops.isfinite(g).all()
+        v_old = self._flatten(self.moment2)
+        if static_refresh is False:
+            v_new = v_old  # a lazy step leaves the curvature moment alone
+        else:
+            c = self._flatten(curvatures) * inv_scale
+            finite = ops.logical_and(finite, ops.isfinite(c).all())
+            v_refreshed = self.beta2 * v_old + self.one_minus_beta2 * c * c
+            v_new = ops.select(ops.logical_and(refresh, finite), v_refreshed, v_old)
         refresh_t = ops.cast(refresh, ms.float32)
         step = ops.cast(self.global_step + 1, ms.float32).reshape(())
         count = ops.cast(self.hessian_step, ms.float32).reshape(()) + refresh_t
         # 1 - beta**t as -expm1(t log beta): exact for beta close to 1
         bias1 = -ops.expm1(step * self.log_beta1)
         bias2 = -ops.expm1(ops.maximum(count, 1.0) * self.log_beta2)
-        lr = self.get_lr()
-        weight_decay = self.get_weight_decay()
+        if self.uniform_power and self.half_power == 0.5:
+            denom = ops.sqrt(v_new / bias2) + self.eps
+        else:
+            denom = ops.pow(v_new / bias2, self.half_power) + self.eps
+        if self.expand_curvature:
+            denom = ops.gather(denom, self.expand_index, 0)
+        m_old = self._flatten(self.moment1)
+        m_new = self.beta1 * m_old + self.one_minus_beta1 * g
+        p_old = self._flatten(self._parameters)
+        lr, weight_decay = self._rates()
+        delta = (m_new / bias1) / denom
+        if weight_decay is not None:
+            delta = delta + weight_decay * p_old
+        p_new = ops.select(finite, p_old - lr * delta, p_old)
+        m_new = ops.select(finite, m_new, m_old)
+        offsets, reduced = self.flat_offsets, self.reduced_offsets
         for i, param in enumerate(self._parameters):
-            lr_i = lr[i] if self.is_group_lr else lr
-            wd_i = weight_decay[i] if self.is_group else weight_decay
-            m_old, v_old = self.moment1[i], self.moment2[i]
-            m_new = self.beta1 * m_old + self.one_minus_beta1 * grads[i]
-            v_refreshed = self.beta2 * v_old + self.one_minus_beta2 * curvatures[i] * curvatures[i]
-            v_new = ops.select(ops.logical_and(refresh, finite), v_refreshed, v_old)
-            if self.hessian_powers[i] == 1.0:
-                denom = ops.sqrt(v_new / bias2) + self.eps
-            else:
-                denom = ops.pow(v_new / bias2, self.hessian_powers[i] / 2.0) + self.eps
-            p_old = ops.cast(param, ms.float32)
-            delta = (m_new / bias1) / denom
-            if self.decay_flags[i]:
-                delta = delta + wd_i * p_old
-            p_new = ops.cast(p_old - lr_i * delta, param.dtype)
-            ops.assign(param, ops.select(finite, p_new, param))
-            ops.assign(self.moment1[i], ops.select(finite, m_new, m_old))
-            ops.assign(self.moment2[i], v_new)
-        self._record_flat_curvature(grads, curvatures, refresh)
+            shape = self.param_shapes[i]
+            ops.assign(param, ops.cast(p_new[offsets[i]:offsets[i + 1]].reshape(shape), param.dtype))
+            ops.assign(self.moment1[i], m_new[offsets[i]:offsets[i + 1]].reshape(shape))
+            if static_refresh is not False:
+                ops.assign(self.moment2[i], v_new[reduced[i]:reduced[i + 1]].reshape(self.reduced_shapes[i]))
+        if static_refresh is not False:
+            self._record_flat_curvature(grads, curvatures, refresh)
         finite_i = ops.cast(finite, ms.int32)
         ops.assign_add(self.global_step, finite_i.reshape((1,)))
         ops.assign_add(self.hessian_step, (finite_i * ops.cast(refresh, ms.int32)).reshape((1,)))

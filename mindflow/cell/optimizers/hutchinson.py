@@ -28,7 +28,7 @@ import mindspore as ms
 from mindspore import Tensor, ops
 from mindspore.ops.primitive import constexpr
 
-from .probes import rademacher_probe
+from .probes import batched_probe_set, bits_transform, rademacher_probe
 
 
 
@@ -148,9 +148,24 @@ def draw_probes(shapes, seed=0, counter=0, num_samples=1, probe_fn=rademacher_pr
         tuple of ``num_samples`` tuples of Tensors; sample ``s`` of weight ``i`` uses the stream
         ``(i, s, stream)``.
     """
-    return tuple(tuple(probe_fn(tuple(shape), seed, counter, (index, sample, stream))
-                       for index, shape in enumerate(shapes))
-                 for sample in range(num_samples))
+    # Functions cannot be compared inside a compiled graph: there, every shape is drawn on its own.
+    from_bits = None if _in_graph() else bits_transform(probe_fn)
+    return _draw_probes(shapes, seed, counter, num_samples, probe_fn, stream, from_bits)
+
+
+def _draw_probes(shapes, seed, counter, num_samples, probe_fn, stream, from_bits):
+    """:func:`draw_probes`, batched over the shapes when ``from_bits`` (see ``bits_transform``) is given."""
+    samples = ()
+    for sample in range(num_samples):
+        probes = None
+        if from_bits is not None:
+            probes = batched_probe_set(from_bits, shapes, seed, counter, sample, stream)
+        if probes is None:
+            probes = ()
+            for index, shape in enumerate(shapes):
+                probes += (probe_fn(tuple(shape), seed, counter, (index, sample, stream)),)
+        samples += (probes,)
+    return samples
 
 
 def hutchinson_diagonal(grad_fn, weights, inputs, probes):

@@ -61,10 +61,7 @@ def _stream_key(seed, counter, stream):
 
 def _element_bits(shape, key):
     """32 random bits per element of ``shape``, a bijection of the flat index for a fixed key."""
-    size = 1
-    for dim in shape:
-        size *= dim
-    index = ops.arange(0, size, dtype=ms.int64).reshape(shape)
+    index = ops.arange(0, _size(shape), dtype=ms.int64).reshape(shape)
     return _mix32(ops.bitwise_xor(_mix32(ops.bitwise_xor(index, key)), key))
 
 
@@ -91,7 +88,10 @@ def rademacher_probe(shape, seed, counter, stream=0, dtype=ms.float32):
         >>> print(sorted(set(z.asnumpy().ravel().tolist())) in ([-1.0, 1.0], [-1.0], [1.0]))
         True
     """
-    bits = _element_bits(tuple(shape), _stream_key(seed, counter, stream))
+    return _rademacher_from_bits(_element_bits(tuple(shape), _stream_key(seed, counter, stream)), dtype)
+
+
+def _rademacher_from_bits(bits, dtype=ms.float32):
     sign_bit = ops.bitwise_right_shift(bits, 31)
     return ops.cast(1 - 2 * sign_bit, dtype)
 
@@ -118,8 +118,10 @@ def gaussian_probe(shape, seed, counter, stream=0, dtype=ms.float32):
         >>> print(abs(float(z.mean())) < 0.2)
         True
     """
-    key = _stream_key(seed, counter, stream)
-    bits_a = _element_bits(tuple(shape), key)
+    return _gaussian_from_bits(_element_bits(tuple(shape), _stream_key(seed, counter, stream)), dtype)
+
+
+def _gaussian_from_bits(bits_a, dtype=ms.float32):
     bits_b = _mix32(ops.bitwise_xor(bits_a, _SECOND_STREAM))
     # 24 high bits give uniforms strictly inside (0, 1): log(u) stays finite.
     scale = 1.0 / (1 << 24)
@@ -131,3 +133,56 @@ def gaussian_probe(shape, seed, counter, stream=0, dtype=ms.float32):
 
 # Probe distributions selectable by name in AdaHessian(probe=...).
 PROBES = {"rademacher": rademacher_probe, "gaussian": gaussian_probe}
+
+
+def batched_probe_set(from_bits, shapes, seed, counter, sample, stream):
+    """``tuple(probe_fn(shape, seed, counter, (i, sample, stream)) for i, shape in enumerate(shapes))``, drawn at once.
+
+    ``from_bits = bits_transform(probe_fn)`` names the built-in distribution. The keys of all the streams
+    and the bits of all the elements are hashed as single vectors, which gives the same bits as one draw per
+    shape for a fraction of the kernels (a probe set costs a constant number of kernels, however many
+    parameters there are). Rademacher values are identical; Gaussian ones may differ in the last bit, as
+    log and cos may round differently over a longer vector. Returns ``None`` for empty shapes; the caller
+    then draws per shape.
+    """
+    # Explicit loops, no generator expressions: this also runs inside compiled graphs.
+    sizes = ()
+    for shape in shapes:
+        sizes += (_size(shape),)
+    if not sizes or min(sizes) == 0:
+        return None
+    key = _mix32(ops.bitwise_xor(_mix32(_as_int64(seed)), _as_int64(counter)))
+    keys = _mix32(ops.bitwise_xor(key, ops.arange(0, len(sizes), dtype=ms.int64)))
+    keys = _mix32(ops.bitwise_xor(keys, int(sample) & _MASK32))
+    keys = _mix32(ops.bitwise_xor(keys, int(stream) & _MASK32))
+    # Per element: its shape's key and its index inside that shape.
+    element_keys = ()
+    index = ()
+    for i, size in enumerate(sizes):
+        element_keys += (ops.broadcast_to(keys[i:i + 1], (size,)),)
+        index += (ops.arange(0, size, dtype=ms.int64),)
+    element_keys = ops.concat(element_keys)
+    index = ops.concat(index)
+    values = from_bits(_mix32(ops.bitwise_xor(_mix32(ops.bitwise_xor(index, element_keys)), element_keys)))
+    probes = ()
+    start = 0
+    for shape, size in zip(shapes, sizes):
+        probes += (values[start:start + size].reshape(tuple(shape)),)
+        start += size
+    return probes
+
+
+def bits_transform(probe_fn):
+    """The function of the hashed bits behind a built-in probe distribution, else ``None`` (Python side only)."""
+    if probe_fn is rademacher_probe:
+        return _rademacher_from_bits
+    if probe_fn is gaussian_probe:
+        return _gaussian_from_bits
+    return None
+
+
+def _size(shape):
+    size = 1
+    for dim in shape:
+        size *= dim
+    return size

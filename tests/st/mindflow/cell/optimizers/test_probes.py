@@ -254,3 +254,31 @@ def test_draw_probes_layout():
             assert default[sample][index].shape == shape
             np.testing.assert_array_equal(default[sample][index].asnumpy(),
                                           rademacher_probe(shape, 5, 6, (index, sample, 0)).asnumpy())
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+@pytest.mark.parametrize("probe_fn", [rademacher_probe, gaussian_probe], ids=["rademacher", "gaussian"])
+@pytest.mark.parametrize("shapes", [((4, 3), (), (2, 1, 3, 2, 2), (7,)), ((5,),), ((3,), (0, 2), (2,))],
+                         ids=["mixed", "single", "with_empty"])
+def test_batched_draw_equals_per_shape_draws(probe_fn, shapes):
+    """
+    Feature: draw_probes hashes the built-in distributions for all shapes at once.
+    Description: Probe sets of 0-D to 5-D shapes, one shape, and a set holding an empty shape (drawn per
+        shape), for two samples on stream 3, with a Tensor seed and counter, inside AdaHessian's graph helper
+        and from Python.
+    Expectation: Every probe equals probe_fn(shape, seed, counter, (index, sample, 3)): bit for bit for
+        Rademacher; for Gaussian the hashed bits are the same and the float transform (log, cos) may round
+        differently over a longer vector, so within 1e-5 relative.
+    """
+    seed, counter = Tensor(11, ms.int64), Tensor([4], ms.int32)
+    drawn = draw_probes(shapes, seed, counter, 2, probe_fn, 3)
+    for sample in range(2):
+        for index, shape in enumerate(shapes):
+            expected = probe_fn(shape, 11, 4, (index, sample, 3)).asnumpy()
+            assert drawn[sample][index].shape == shape
+            if probe_fn is rademacher_probe:
+                np.testing.assert_array_equal(drawn[sample][index].asnumpy(), expected)
+            else:
+                np.testing.assert_allclose(drawn[sample][index].asnumpy(), expected, rtol=1e-5, atol=1e-6)
