@@ -88,7 +88,7 @@ class UpdateLoop(nn.Cell):
 
     def construct(self, grads, curvatures):
         """One update."""
-        return self.opt._apply(grads, curvatures, Tensor(True))  # pylint: disable=protected-access
+        return self.opt._apply(grads, curvatures, Tensor(True))  # pylint: disable=protected-access,no-value-for-parameter  # _apply as at ff956b3
 
 
 _UPDATE = ops.MultitypeFuncGraph("adahessian_update")

@@ -128,8 +128,25 @@ def main(argv=None):
     np.savez(os.path.join(output_dir, "predictions.npz"), x=grid.x, t=grid.t, u_exact=grid.u_exact, **arrays)
     if not args.no_plots:
         plot_all(output_dir, grid.x, grid.t, grid.u_exact, predictions, results, config.get("target_rel_l2"))
+    print_comparison(report["comparison"], results)
     print(f"outputs written to {output_dir}", flush=True)
     return report
+
+
+def print_comparison(comparison, results):
+    """One line on who ended lower, and when each first reached the other's final error."""
+    if not comparison or comparison.get("final_error_ratio_adam_over_adahessian") is None:
+        return
+    reach = comparison["steps_to_reach_final_error_of_other"]
+
+    def when(name):
+        return f"at step {reach[name]}" if reach[name] is not None else "never"
+
+    adam, ada = results["adam"]["final_rel_l2_error"], results["adahessian"]["final_rel_l2_error"]
+    print(f"final relative L2 error: AdaHessian {ada:.4g}, Adam {adam:.4g} "
+          f"(Adam / AdaHessian = {comparison['final_error_ratio_adam_over_adahessian']:.3g}); "
+          f"AdaHessian reached Adam's final error {when('adahessian')}, "
+          f"Adam reached AdaHessian's {when('adam')}", flush=True)
 
 
 if __name__ == "__main__":

@@ -336,4 +336,19 @@ def compare_runs(results):
         adam_steps = adam["steps_to_target"]
         summary["adahessian_within_third_of_adam_steps"] = (adam_steps is None
                                                              or 3 * ada["steps_to_target"] <= adam_steps)
+    # The target may be out of reach in a short run; the other optimizer's final error is always a reachable bar.
+    summary["steps_to_reach_final_error_of_other"] = {
+        "adahessian": first_step_at_or_below(ada["history"], adam["final_rel_l2_error"]),
+        "adam": first_step_at_or_below(adam["history"], ada["final_rel_l2_error"]),
+    }
     return summary
+
+
+def first_step_at_or_below(history, error):
+    """First evaluated step whose relative L2 error is at most ``error`` (``None`` if none, or no bar)."""
+    if error is None:
+        return None
+    for step, value in zip(history["step"], history["rel_l2_error"]):
+        if value is not None and value <= error:
+            return step
+    return None

@@ -93,6 +93,27 @@ def test_same_start_and_losses_fall(smoke_run):
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
 @pytest.mark.env_onecard
+def test_comparison_summary_agrees_with_histories(smoke_run):
+    """
+    Feature: The head-to-head summary in metrics.json.
+    Description: Recompute the error ratio and, for each optimizer, the first evaluated step at which its error
+        is at most the other optimizer's final error, from the two histories.
+    Expectation: The summary holds the same numbers; a step it names is the first one meeting the bar.
+    """
+    _, report = smoke_run
+    runs, summary = report["optimizers"], report["comparison"]
+    adam_final, ada_final = runs["adam"]["final_rel_l2_error"], runs["adahessian"]["final_rel_l2_error"]
+    assert summary["final_error_ratio_adam_over_adahessian"] == pytest.approx(adam_final / ada_final)
+    assert summary["adahessian_lower_final_error"] == (ada_final < adam_final)
+    for name, threshold in (("adahessian", adam_final), ("adam", ada_final)):
+        history = runs[name]["history"]
+        meeting = [step for step, error in zip(history["step"], history["rel_l2_error"]) if error <= threshold]
+        assert summary["steps_to_reach_final_error_of_other"][name] == (meeting[0] if meeting else None)
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
 def test_eval_reproduces_training_error(smoke_run):
     """
     Feature: eval.py on a saved checkpoint.
