@@ -12,12 +12,16 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 # ============================================================================
-"""Make the Burgers AdaHessian application importable as in its own folder (``from src... import ...``)."""
+"""Make the Burgers AdaHessian application importable as in its own folder (``from src... import ...``),
+and the msrun test helpers (``msrun_launch``)."""
 import os
 import sys
 
 # tests/st/mindflow/applications/burgers_adahessian -> repository root is five levels up.
 _REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 5)))
 _APP_DIR = os.path.join(_REPO_ROOT, "applications", "physics_driven", "burgers_adahessian")
-if _APP_DIR not in sys.path:
-    sys.path.insert(0, _APP_DIR)
+# The msrun helpers of the data-parallel optimizer tests serve the application's data-parallel test too.
+_MSRUN_HELPERS = os.path.join(_REPO_ROOT, "tests", "st", "mindflow", "cell", "optimizers", "distributed")
+for _path in (_APP_DIR, _MSRUN_HELPERS):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)

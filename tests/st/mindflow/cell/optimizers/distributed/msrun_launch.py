@@ -12,7 +12,11 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 # ============================================================================
-"""Launching MindSpore's ``msrun`` from tests: a free port, a clean environment, bounded waits."""
+"""Launching MindSpore's ``msrun`` from tests: a free port, a clean environment, bounded waits.
+
+Used by the data-parallel tests here and by the Burgers application's (its conftest.py puts this folder on
+``sys.path``).
+"""
 import os
 import signal
 import socket
@@ -20,7 +24,8 @@ import subprocess
 import sys
 import time
 
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), *([os.pardir] * 3)))
+# tests/st/mindflow/cell/optimizers/distributed -> the repository root is six levels up.
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), *([os.pardir] * 6)))
 
 
 def free_port():
