@@ -34,6 +34,14 @@ def _tensors():
             Tensor(np.linspace(-1.0, 1.0, 24).reshape((2, 3, 4)), ms.float32))
 
 
+def _assert_same_tensors(results, tensors):
+    """Equal count, and each result equal in shape, dtype and values to its tensor."""
+    assert len(results) == len(tensors)
+    for result, tensor in zip(results, tensors):
+        assert result.shape == tensor.shape and result.dtype == tensor.dtype
+        np.testing.assert_array_equal(result.asnumpy(), tensor.asnumpy())
+
+
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
 @pytest.mark.env_onecard
@@ -46,22 +54,15 @@ def test_single_process_is_identity(mode):
     Expectation: data_parallel_info() is (1, 0), no all-reduce is built, and RankMean returns its
         input unchanged (the same tuple in PYNATIVE mode; equal values, shapes and dtypes in both).
     """
-    previous = ms.get_context("mode")
-    ms.set_context(mode=mode)
-    try:
-        assert data_parallel_info() == (1, 0)
-        rank_mean = RankMean()
-        assert (rank_mean.group_size, rank_mean.rank, rank_mean.allreduce) == (1, 0, None)
-        tensors = _tensors()
-        averaged = rank_mean(tensors)
-        if mode == ms.PYNATIVE_MODE:
-            assert averaged is tensors
-        assert len(averaged) == len(tensors)
-        for result, tensor in zip(averaged, tensors):
-            assert result.shape == tensor.shape and result.dtype == tensor.dtype
-            np.testing.assert_array_equal(result.asnumpy(), tensor.asnumpy())
-    finally:
-        ms.set_context(mode=previous)
+    ms.set_context(mode=mode)  # the root conftest.py restores the mode after the test
+    assert data_parallel_info() == (1, 0)
+    rank_mean = RankMean()
+    assert (rank_mean.group_size, rank_mean.rank, rank_mean.allreduce) == (1, 0, None)
+    tensors = _tensors()
+    averaged = rank_mean(tensors)
+    if mode == ms.PYNATIVE_MODE:
+        assert averaged is tensors
+    _assert_same_tensors(averaged, tensors)
 
 
 @pytest.mark.level0
@@ -75,20 +76,12 @@ def test_packed_all_reduce_keeps_shapes_and_dtypes(mode):
         tensors of rank 0 to 3, float16 and float32, and an empty one; in PYNATIVE and GRAPH mode.
     Expectation: The mean over the two ranks gives back every tensor, shape and dtype unchanged.
     """
-    previous = ms.get_context("mode")
-    ms.set_context(mode=mode)
-    try:
-        rank_mean = RankMean()
-        rank_mean.group_size = 2
-        rank_mean.allreduce = _TwoEqualRanks()
-        tensors = _tensors()
-        averaged = rank_mean(tensors)
-        assert len(averaged) == len(tensors)
-        for result, tensor in zip(averaged, tensors):
-            assert result.shape == tensor.shape and result.dtype == tensor.dtype
-            np.testing.assert_array_equal(result.asnumpy(), tensor.asnumpy())
-    finally:
-        ms.set_context(mode=previous)
+    ms.set_context(mode=mode)  # the root conftest.py restores the mode after the test
+    rank_mean = RankMean()
+    rank_mean.group_size = 2
+    rank_mean.allreduce = _TwoEqualRanks()
+    tensors = _tensors()
+    _assert_same_tensors(rank_mean(tensors), tensors)
 
 
 @pytest.mark.level0
