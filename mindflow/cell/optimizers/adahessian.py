@@ -353,16 +353,15 @@ class AdaHessian(nn.Optimizer):
 
     def _build_flat_layout(self):
         """Offsets and index vectors of the flat update (all parameters as one float32 vector)."""
+        self.reduced_shapes = tuple(tuple(v.shape) for v in self.moment2)
         sizes = [int(np.prod(shape, dtype=np.int64)) for shape in self.param_shapes]
-        reduced_shapes = [reduced_shape(shape, axes) for shape, axes in zip(self.param_shapes, self.average_axes)]
-        reduced_sizes = [int(np.prod(shape, dtype=np.int64)) for shape in reduced_shapes]
+        reduced_sizes = [int(np.prod(shape, dtype=np.int64)) for shape in self.reduced_shapes]
         self.flat_offsets = tuple(int(v) for v in np.concatenate([[0], np.cumsum(sizes)]))
         self.reduced_offsets = tuple(int(v) for v in np.concatenate([[0], np.cumsum(reduced_sizes)]))
-        self.reduced_shapes = tuple(tuple(shape) for shape in reduced_shapes)
         # v is kept per averaging block: the denominator is gathered back to every element.
         self.expand_curvature = sizes != reduced_sizes
         expand = [np.broadcast_to(np.arange(size).reshape(shape) + offset, full).ravel()
-                  for size, shape, offset, full in zip(reduced_sizes, reduced_shapes, self.reduced_offsets,
+                  for size, shape, offset, full in zip(reduced_sizes, self.reduced_shapes, self.reduced_offsets,
                                                       self.param_shapes)]
         self.expand_index = Tensor(np.concatenate(expand).astype(np.int32)) if self.expand_curvature else None
         # lr and weight decay per parameter (groups, or names excluded from decay) are gathered per element.

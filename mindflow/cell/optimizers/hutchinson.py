@@ -31,7 +31,6 @@ from mindspore.ops.primitive import constexpr
 from .probes import batched_probe_set, bits_transform, rademacher_probe
 
 
-
 def _marker():
     return 0
 

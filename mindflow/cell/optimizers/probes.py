@@ -54,15 +54,26 @@ def _stream_key(seed, counter, stream):
     key = _mix32(ops.bitwise_xor(key, _as_int64(counter)))
     if not isinstance(stream, tuple):
         stream = (stream,)
-    for part in stream:
-        key = _mix32(ops.bitwise_xor(key, int(part) & _MASK32))
+    return _extend_key(key, stream)
+
+
+def _extend_key(key, parts):
+    """Mix each part into the key; a part is an int, or an int64 Tensor of 32-bit values (one key per value)."""
+    for part in parts:
+        if not isinstance(part, Tensor):
+            part = int(part) & _MASK32
+        key = _mix32(ops.bitwise_xor(key, part))
     return key
+
+
+def _hash_index(index, key):
+    """32 random bits per element index, a bijection of the index for a fixed key (``key`` broadcasts)."""
+    return _mix32(ops.bitwise_xor(_mix32(ops.bitwise_xor(index, key)), key))
 
 
 def _element_bits(shape, key):
     """32 random bits per element of ``shape``, a bijection of the flat index for a fixed key."""
-    index = ops.arange(0, _size(shape), dtype=ms.int64).reshape(shape)
-    return _mix32(ops.bitwise_xor(_mix32(ops.bitwise_xor(index, key)), key))
+    return _hash_index(ops.arange(0, _size(shape), dtype=ms.int64).reshape(shape), key)
 
 
 def rademacher_probe(shape, seed, counter, stream=0, dtype=ms.float32):
@@ -151,10 +162,8 @@ def batched_probe_set(from_bits, shapes, seed, counter, sample, stream):
         sizes += (_size(shape),)
     if not sizes or min(sizes) == 0:
         return None
-    key = _mix32(ops.bitwise_xor(_mix32(_as_int64(seed)), _as_int64(counter)))
-    keys = _mix32(ops.bitwise_xor(key, ops.arange(0, len(sizes), dtype=ms.int64)))
-    keys = _mix32(ops.bitwise_xor(keys, int(sample) & _MASK32))
-    keys = _mix32(ops.bitwise_xor(keys, int(stream) & _MASK32))
+    # The key of shape i is that of the stream (i, sample, stream), all shapes at once.
+    keys = _extend_key(_stream_key(seed, counter, ()), (ops.arange(0, len(sizes), dtype=ms.int64), sample, stream))
     # Per element: its shape's key and its index inside that shape.
     element_keys = ()
     index = ()
@@ -163,7 +172,7 @@ def batched_probe_set(from_bits, shapes, seed, counter, sample, stream):
         index += (ops.arange(0, size, dtype=ms.int64),)
     element_keys = ops.concat(element_keys)
     index = ops.concat(index)
-    values = from_bits(_mix32(ops.bitwise_xor(_mix32(ops.bitwise_xor(index, element_keys)), element_keys)))
+    values = from_bits(_hash_index(index, element_keys))
     probes = ()
     start = 0
     for shape, size in zip(shapes, sizes):
