@@ -72,20 +72,7 @@ def gradient_mean(parameters, group_size):
     return nn.DistributedGradReducer(parameters, mean=True, degree=group_size)
 
 
-class RankAverage:
-    """Mean of a tensor over the ranks (the identity in one process). Every rank must call it."""
-
-    def __init__(self, group_size):
-        self.group_size = group_size
-        self.all_sum = ops.AllReduce(ops.ReduceOp.SUM) if group_size > 1 else None
-
-    def __call__(self, value):
-        if self.all_sum is None:
-            return value
-        return self.all_sum(value) / self.group_size
-
-
-def rank_divergence(parameters, group_size):
+def rank_divergence(parameters, rank_mean):
     """How far the ranks' parameters are apart: zero exactly when every rank holds the same values.
 
     For each parameter entry, the squared deviations of the ranks from their mean are summed over the ranks;
@@ -94,15 +81,13 @@ def rank_divergence(parameters, group_size):
 
     Args:
         parameters (list[Parameter]): The trained parameters.
-        group_size (int): Number of ranks.
+        rank_mean (mindflow.cell.optimizers.distributed.RankMean): The mean all-reduce over the ranks.
 
     Returns:
         float, the same on every rank.
     """
-    if group_size <= 1:
-        return 0.0
     flat = ops.concat([ops.cast(p, ms.float32).reshape((-1,)) for p in parameters])
-    average = RankAverage(group_size)
-    # mccl reduces by sum only: the sum of the squared deviations bounds every rank's deviation.
-    spread = average(ops.square(flat - average(flat))) * group_size
+    mean = rank_mean((flat,))[0]
+    # mccl reduces by sum and mean only: the sum of the squared deviations bounds every rank's deviation.
+    spread = rank_mean((ops.square(flat - mean),))[0] * rank_mean.group_size
     return float(np.sqrt(np.max(spread.asnumpy())))

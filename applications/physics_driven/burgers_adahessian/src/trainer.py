@@ -30,7 +30,7 @@ import mindspore as ms
 from mindspore import nn
 from tqdm import tqdm
 
-from .data_parallel import RankAverage, gradient_mean, rank_divergence
+from .data_parallel import gradient_mean, rank_divergence
 from .dataset import evaluation_grid, sample_collocation_points
 from .losses import BurgersLossTerms, BurgersPINNLoss
 from .model import build_model, glorot_initialize, load_numpy_parameters, parameters_to_numpy, save_network
@@ -76,17 +76,22 @@ def learning_rate_schedule(base_lr, steps, schedule="constant", final_ratio=0.01
     return [float(v) for v in base_lr * np.concatenate([warmup, decay])]
 
 
-def import_adahessian():
-    """Return ``mindflow.AdaHessian``, falling back to the repository checkout when mindflow is not installed."""
+def import_mindflow():
+    """Return the ``mindflow`` package, falling back to the repository checkout when it is not installed."""
     try:
-        module = importlib.import_module("mindflow")
+        return importlib.import_module("mindflow")
     except ImportError:
         here = os.path.dirname(os.path.abspath(__file__))
         root = os.path.abspath(os.path.join(here, *([os.pardir] * 4)))
         if not os.path.isfile(os.path.join(root, "mindflow", "__init__.py")):
             raise
         sys.path.insert(0, root)
-        module = importlib.import_module("mindflow")
+        return importlib.import_module("mindflow")
+
+
+def import_adahessian():
+    """Return ``mindflow.AdaHessian`` (see :func:`import_mindflow`)."""
+    module = import_mindflow()
     if not hasattr(module, "AdaHessian"):
         raise ImportError("this mindflow has no AdaHessian optimizer; update the mindflow package")
     return module.AdaHessian
@@ -255,7 +260,8 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
     step_fn = make_train_step(name, loss_cell, optimizer, mode_is_graph, group_size)
     inputs = points.as_tensors()
     train_inputs = inputs if train_points is None else train_points.as_tensors()
-    loss_mean = RankAverage(group_size)
+    # The optimizer's own mean all-reduce over the data-parallel ranks (None in one process).
+    rank_mean = import_mindflow().cell.optimizers.distributed.RankMean() if group_size > 1 else None
 
     history = _History()
     train_loss = []
@@ -277,7 +283,10 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
         tic = time.perf_counter()
         # In data-parallel training the mean of the ranks' losses is the full-batch loss, the same on every
         # rank, so every rank takes the same decisions below.
-        loss = float(loss_mean(step_fn(*train_inputs)).asnumpy())
+        loss = step_fn(*train_inputs)
+        if rank_mean is not None:
+            loss = rank_mean((loss,))[0]
+        loss = float(loss.asnumpy())
         step_times.append(time.perf_counter() - tic)
         train_loss.append(_finite_or_none(loss))
         if not math.isfinite(loss):
@@ -296,7 +305,7 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
         os.makedirs(checkpoint_dir, exist_ok=True)
         save_network(net, os.path.join(checkpoint_dir, f"burgers_{name}.ckpt"))
 
-    divergence = rank_divergence(net.trainable_params(), group_size)
+    divergence = rank_divergence(net.trainable_params(), rank_mean) if rank_mean is not None else None
     errors = history.records["rel_l2_error"]
     reached = [s for s, e in zip(history.records["step"], errors) if e is not None and e <= target]
     finite_errors = [e for e in errors if e is not None]
@@ -315,7 +324,7 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
         "first_step_s": step_times[0] if step_times else None,
         # The first step includes graph compilation, so it is left out of the per-step cost.
         "seconds_per_step": float(np.mean(step_times[1:])) if len(step_times) > 1 else None,
-        "rank_divergence": divergence if group_size > 1 else None,
+        "rank_divergence": divergence,
         "history": dict(history.records),
         "train_loss": train_loss,
     }
