@@ -32,14 +32,13 @@ import os
 import sys
 import time
 
-import yaml
 
 APP_DIR = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 if APP_DIR not in sys.path:
     sys.path.insert(0, APP_DIR)
 
 # pylint: disable=wrong-import-position
-from src.config import load_config, resolve_path  # noqa: E402
+from src.config import load_config, parse_yaml, resolve_path  # noqa: E402
 from src.trainer import compare_runs, prepare_experiment, run_optimizer, set_up_context  # noqa: E402
 
 
@@ -75,7 +74,7 @@ def apply_override(config, assignment):
     parts = key.strip().split(".")
     for part in parts[:-1]:
         node = node.setdefault(part, {})
-    node[parts[-1]] = yaml.safe_load(text)
+    node[parts[-1]] = parse_yaml(text)
 
 
 def select(runs, name):

@@ -19,10 +19,30 @@ profile is merged recursively over ``common``, so a profile only states what it 
 """
 import copy
 import os
+import re
 
 import yaml
 
 OPTIMIZER_NAMES = ("adam", "adahessian")
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader that also reads ``1e-6`` as a float.
+
+    PyYAML follows YAML 1.1, where a float needs a dot, so ``eps: 1e-6`` would arrive as the string
+    ``'1e-6'``; YAML 1.2 (and every user) reads it as a number.
+    """
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
+
+
+def parse_yaml(text):
+    """Parse YAML ``text`` (a string or an open file) safely, with ``1e-6``-style numbers as floats."""
+    return yaml.load(text, Loader=_Loader)  # nosec B506: _Loader is a SafeLoader
 
 
 def deep_merge(base, override):
@@ -50,7 +70,7 @@ def load_config(path, profile=None):
         KeyError: If the profile does not exist.
     """
     with open(path, "r", encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+        raw = parse_yaml(handle)
     profiles = raw.get("profiles", {})
     name = profile or raw.get("default_profile")
     if name not in profiles:
