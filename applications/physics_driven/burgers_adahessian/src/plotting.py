@@ -72,6 +72,57 @@ def plot_training_curves(metrics, path, target=None, dpi=120):
     return _save(fig, path, dpi)
 
 
+def _run_labels(runs):
+    """Short labels: optimizer, plus each setting (or seed) whose value differs between runs of that optimizer."""
+    labels = []
+    for run in runs:
+        peers = [r for r in runs if r["optimizer"] == run["optimizer"]]
+        keys = sorted({key for r in peers for key in r["settings"]
+                       if len({repr(p["settings"].get(key)) for p in peers}) > 1})
+        parts = [f"{key} {run['settings'].get(key)}" for key in keys]
+        if len({p["seed"] for p in peers}) > 1:
+            parts.append(f"seed {run['seed']}")
+        labels.append(_label(run["optimizer"]) + (f" ({', '.join(parts)})" if parts else ""))
+    return labels
+
+
+def plot_sweep_errors(reports, path, target=None, dpi=120):
+    """Relative L2 error against step of every run in one or more sweep reports (``scripts/compare.py``).
+
+    Args:
+        reports (list[dict]): Sweep reports as written by ``scripts/compare.py``; runs of several seeds and
+            settings may be mixed. Each optimizer has one colour; the legend names what differs between runs.
+        path (str): Output PNG.
+        target (float): Error level drawn as a dashed line.
+        dpi (int): Resolution.
+
+    Returns:
+        str, the path written.
+
+    Raises:
+        ValueError: If the reports hold no run with an error history.
+    """
+    runs = [dict(run, seed=report.get("seed")) for report in reports for run in report.get("runs", [])
+            if run.get("history", {}).get("rel_l2_error")]
+    if not runs:
+        raise ValueError("the sweep reports hold no run with an error history")
+    styles = ("-", "--", ":", "-.")
+    counts = {}
+    fig, axis = plt.subplots(figsize=(7.5, 4.6))
+    for run, label in zip(runs, _run_labels(runs)):
+        index = counts[run["optimizer"]] = counts.get(run["optimizer"], -1) + 1
+        errors = [np.nan if v is None else v for v in run["history"]["rel_l2_error"]]
+        axis.plot(run["history"]["step"], errors, styles[index % len(styles)], lw=1.4,
+                  color=COLORS.get(run["optimizer"]), label=label)
+    if target:
+        axis.axhline(target, color="gray", ls="--", lw=1, label=f"target {target:g}")
+    axis.set(title="Relative L2 error vs. step", xlabel="step", ylabel="relative L2 error", yscale="log")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
 def plot_solution_maps(x, t, u_exact, predictions, path, dpi=120):
     """Exact solution and each prediction as u(t, x) colour maps on one shared colour scale."""
     panels = [("Exact", u_exact)] + [(_label(name), u) for name, u in predictions.items()]

@@ -13,24 +13,9 @@
 # limitations under the License.
 # ============================================================================
 """Tests of the Burgers application's configuration loading and command-line overrides."""
-import importlib.util
-import os
-
 import pytest
 
-from src import config as config_module
 from src.config import load_config, parse_yaml
-
-# scripts/compare.py sits beside src/ in the application folder; it is a script, not a package module.
-_COMPARE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(config_module.__file__)), os.pardir,
-                               "scripts", "compare.py")
-
-
-def _load_compare_script():
-    spec = importlib.util.spec_from_file_location("burgers_compare_script", _COMPARE_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.level0
@@ -55,7 +40,7 @@ def test_parse_yaml_reads_exponent_numbers(text, expected):
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
 @pytest.mark.env_onecard
-def test_config_file_and_override_give_float_eps(tmp_path):
+def test_config_file_and_override_give_float_eps(tmp_path, app_script):
     """
     Feature: profile loading and compare.py's --set KEY=VALUE overrides.
     Description: load a config file that writes eps as 1e-6, and override it with --set ...eps=1e-7.
@@ -68,7 +53,7 @@ def test_config_file_and_override_give_float_eps(tmp_path):
     assert config["optimizers"]["adahessian"]["eps"] == pytest.approx(1e-6)
     assert isinstance(config["optimizers"]["adahessian"]["eps"], float)
 
-    compare = _load_compare_script()
+    compare = app_script("compare")
     compare.apply_override(config, "optimizers.adahessian.eps=1e-7")
     compare.apply_override(config, "optimizers.adam.lr_schedule=cosine")
     assert config["optimizers"]["adahessian"]["eps"] == pytest.approx(1e-7)

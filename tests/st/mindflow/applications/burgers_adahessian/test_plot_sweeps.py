@@ -1,0 +1,91 @@
+# Copyright 2026 Huawei Technologies Co., Ltd
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+# http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+# ============================================================================
+"""Tests of the sweep-comparison figure (``scripts/plot_sweeps.py`` and ``src.plotting.plot_sweep_errors``)."""
+import json
+
+import pytest
+
+from src import plotting
+
+
+def _report(seed, runs):
+    return {"seed": seed, "runs": [
+        {"optimizer": name, "learning_rate": lr, "settings": dict(settings, learning_rate=lr),
+         "history": {"step": [0, 50, 100], "rel_l2_error": [0.9, 0.5 - 0.1 * seed, None]}}
+        for name, lr, settings in runs]}
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_labels_name_what_differs():
+    """
+    Feature: legend labels of the sweep-comparison figure.
+    Description: runs of two optimizers over two seeds, AdaHessian also with two eps values.
+    Expectation: each label names the optimizer and only the settings (and seed) that differ between its runs.
+    """
+    reports = [_report(0, [("adam", 0.01, {"lr_schedule": "cosine"}), ("adahessian", 0.5, {"eps": 1e-4})]),
+               _report(1, [("adam", 0.01, {"lr_schedule": "cosine"}), ("adahessian", 0.5, {"eps": 1e-3})])]
+    runs = [dict(run, seed=report["seed"]) for report in reports for run in report["runs"]]
+    assert plotting._run_labels(runs) == [  # pylint: disable=protected-access
+        "Adam (seed 0)", "AdaHessian (eps 0.0001, seed 0)", "Adam (seed 1)", "AdaHessian (eps 0.001, seed 1)"]
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_script_writes_png_and_refuses_empty_input(tmp_path, app_script):
+    """
+    Feature: scripts/plot_sweeps.py.
+    Description: draw two sweep files (one with a missing error value), filtered to AdaHessian; a file whose
+        runs have no history; a --only filter that matches nothing, and one that matches.
+    Expectation: a PNG is written; the empty input raises ValueError naming the problem.
+    """
+    plot_sweeps = app_script("plot_sweeps")
+    paths = []
+    for seed in (0, 1):
+        path = tmp_path / f"sweep_seed{seed}.json"
+        path.write_text(json.dumps(_report(seed, [("adam", 0.01, {}), ("adahessian", 0.5, {})])), encoding="utf-8")
+        paths.append(str(path))
+    output = tmp_path / "figure" / "curves.png"
+    written = plot_sweeps.main(paths + ["--output", str(output), "--optimizers", "adahessian", "--target", "0.1"])
+    assert written == str(output)
+    assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"seed": 0, "runs": [{"optimizer": "adam", "history": {}}]}), encoding="utf-8")
+    with pytest.raises(ValueError, match="no run with an error history"):
+        plot_sweeps.main([str(empty), "--output", str(tmp_path / "none.png")])
+    # --only keeps the named optimizer at the named rate; here nothing matches.
+    with pytest.raises(ValueError, match="no run with an error history"):
+        plot_sweeps.main(paths + ["--output", str(tmp_path / "none.png"), "--only", "adam=0.02"])
+    plot_sweeps.main(paths + ["--output", str(tmp_path / "adam.png"), "--only", "adam=0.01"])
+    assert (tmp_path / "adam.png").stat().st_size > 0
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+@pytest.mark.parametrize("value", ["adam", "adam=fast"])
+def test_script_refuses_malformed_only(tmp_path, app_script, value, capsys):
+    """
+    Feature: scripts/plot_sweeps.py argument checking.
+    Description: --only without a learning rate, or with one that is not a number.
+    Expectation: argparse exits with status 2 and a message that shows the expected form.
+    """
+    with pytest.raises(SystemExit) as info:
+        app_script("plot_sweeps").main(["a.json", "--output", str(tmp_path / "x.png"), "--only", value])
+    assert info.value.code == 2
+    assert "--only expects NAME=LR" in capsys.readouterr().err
