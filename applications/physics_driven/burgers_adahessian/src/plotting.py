@@ -22,6 +22,8 @@ import numpy as np  # pylint: disable=wrong-import-position
 
 LABELS = {"adam": "Adam", "adahessian": "AdaHessian"}
 COLORS = {"adam": "tab:blue", "adahessian": "tab:red"}
+COLOR_MAPS = {"adam": "Blues", "adahessian": "Reds"}
+SETTING_NAMES = {"learning_rate": "lr", "lr_schedule": "schedule"}
 SLICE_TIMES = (0.25, 0.5, 0.75)
 
 
@@ -79,7 +81,7 @@ def _run_labels(runs):
         peers = [r for r in runs if r["optimizer"] == run["optimizer"]]
         keys = sorted({key for r in peers for key in r["settings"]
                        if len({repr(p["settings"].get(key)) for p in peers}) > 1})
-        parts = [f"{key} {run['settings'].get(key)}" for key in keys]
+        parts = [f"{SETTING_NAMES.get(key, key)} {run['settings'].get(key)}" for key in keys]
         if len({p["seed"] for p in peers}) > 1:
             parts.append(f"seed {run['seed']}")
         labels.append(_label(run["optimizer"]) + (f" ({', '.join(parts)})" if parts else ""))
@@ -91,7 +93,8 @@ def plot_sweep_errors(reports, path, target=None, dpi=120):
 
     Args:
         reports (list[dict]): Sweep reports as written by ``scripts/compare.py``; runs of several seeds and
-            settings may be mixed. Each optimizer has one colour; the legend names what differs between runs.
+            settings may be mixed. Each optimizer has its own colour family (one shade per setting) and each
+            seed its own line style; the legend names what differs between runs.
         path (str): Output PNG.
         target (float): Error level drawn as a dashed line.
         dpi (int): Resolution.
@@ -106,14 +109,24 @@ def plot_sweep_errors(reports, path, target=None, dpi=120):
             if run.get("history", {}).get("rel_l2_error")]
     if not runs:
         raise ValueError("the sweep reports hold no run with an error history")
+    # One colour family per optimizer, one shade per distinct setting, one line style per seed.
+    seeds = sorted({run["seed"] for run in runs}, key=repr)
     styles = ("-", "--", ":", "-.")
-    counts = {}
+    settings = {}
+    for run in runs:
+        settings.setdefault(run["optimizer"], [])
+        if run["settings"] not in settings[run["optimizer"]]:
+            settings[run["optimizer"]].append(run["settings"])
     fig, axis = plt.subplots(figsize=(7.5, 4.6))
     for run, label in zip(runs, _run_labels(runs)):
-        index = counts[run["optimizer"]] = counts.get(run["optimizer"], -1) + 1
+        family = settings[run["optimizer"]]
+        shade = family.index(run["settings"])
+        color = COLORS.get(run["optimizer"])
+        if len(family) > 1:
+            color = plt.get_cmap(COLOR_MAPS.get(run["optimizer"], "Greys"))(0.45 + 0.5 * shade / (len(family) - 1))
         errors = [np.nan if v is None else v for v in run["history"]["rel_l2_error"]]
-        axis.plot(run["history"]["step"], errors, styles[index % len(styles)], lw=1.4,
-                  color=COLORS.get(run["optimizer"]), label=label)
+        axis.plot(run["history"]["step"], errors, styles[seeds.index(run["seed"]) % len(styles)], lw=1.4,
+                  color=color, label=label)
     if target:
         axis.axhline(target, color="gray", ls="--", lw=1, label=f"target {target:g}")
     axis.set(title="Relative L2 error vs. step", xlabel="step", ylabel="relative L2 error", yscale="log")

@@ -33,7 +33,8 @@ def _report(seed, runs):
 def test_labels_name_what_differs():
     """
     Feature: legend labels of the sweep-comparison figure.
-    Description: runs of two optimizers over two seeds, AdaHessian also with two eps values.
+    Description: runs of two optimizers over two seeds, AdaHessian also with two eps values; then one seed
+        with two AdaHessian learning rates.
     Expectation: each label names the optimizer and only the settings (and seed) that differ between its runs.
     """
     reports = [_report(0, [("adam", 0.01, {"lr_schedule": "cosine"}), ("adahessian", 0.5, {"eps": 1e-4})]),
@@ -41,6 +42,10 @@ def test_labels_name_what_differs():
     runs = [dict(run, seed=report["seed"]) for report in reports for run in report["runs"]]
     assert plotting._run_labels(runs) == [  # pylint: disable=protected-access
         "Adam (seed 0)", "AdaHessian (eps 0.0001, seed 0)", "Adam (seed 1)", "AdaHessian (eps 0.001, seed 1)"]
+    rates = _report(0, [("adahessian", 0.3, {}), ("adahessian", 0.5, {}), ("adam", 0.01, {})])
+    runs = [dict(run, seed=0) for run in rates["runs"]]
+    assert plotting._run_labels(runs) == [  # pylint: disable=protected-access
+        "AdaHessian (lr 0.3)", "AdaHessian (lr 0.5)", "Adam"]
 
 
 @pytest.mark.level0
