@@ -33,7 +33,7 @@ import time
 import numpy as np
 import mindspore as ms
 
-from src.config import load_config, resolve_path, selected_optimizers
+from src.config import apply_override, load_config, resolve_path, selected_optimizers
 from src.data_parallel import init_data_parallel, shard_points
 from src.model import save_network
 from src.plotting import plot_all
@@ -54,6 +54,8 @@ def parse_args(argv=None):
                         help="device to use (default: 0, or the local rank under msrun)")
     parser.add_argument("--data_parallel", action="store_true",
                         help="train data parallel over the processes msrun starts, the points split between them")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config entry, e.g. optimizers.adahessian.learning_rate=0.3 (repeatable)")
     parser.add_argument("--steps", type=int, default=None, help="steps per optimizer (default: from the profile)")
     parser.add_argument("--eval_interval", type=int, default=None, help="steps between evaluations")
     parser.add_argument("--seed", type=int, default=None, help="seed of weights, points and probes")
@@ -71,6 +73,8 @@ def main(argv=None):
     set_up_context(args.mode, args.device_target, args.device_id)
     group_size, rank = init_data_parallel() if args.data_parallel else (1, 0)
     config = load_config(args.config_file_path, args.profile)
+    for assignment in args.overrides:
+        apply_override(config, assignment)
     if args.steps is not None:
         config["train"]["steps"] = args.steps
     if args.eval_interval is not None:
@@ -111,6 +115,7 @@ def main(argv=None):
         "mode": args.mode,
         "device_target": args.device_target,
         "seed": seed,
+        "overrides": args.overrides,
         "ms_dev_host_blocking_run": os.environ.get("MS_DEV_HOST_BLOCKING_RUN"),
         "mindspore_version": ms.__version__,
         "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},

@@ -38,7 +38,7 @@ if APP_DIR not in sys.path:
     sys.path.insert(0, APP_DIR)
 
 # pylint: disable=wrong-import-position
-from src.config import load_config, parse_yaml, resolve_path  # noqa: E402
+from src.config import apply_override, load_config, resolve_path  # noqa: E402
 from src.trainer import compare_runs, prepare_experiment, run_optimizer, set_up_context  # noqa: E402
 
 
@@ -63,18 +63,6 @@ def parse_args(argv=None):
     parser.add_argument("--merge", nargs="+", default=None, metavar="JSON",
                         help="instead of training, merge earlier sweep files of one experiment into --output")
     return parser.parse_args(argv)
-
-
-def apply_override(config, assignment):
-    """Set ``config[a][b][c] = value`` from ``'a.b.c=value'``; the value is parsed as YAML (numbers, lists)."""
-    key, sep, text = assignment.partition("=")
-    if not sep:
-        raise ValueError(f"override {assignment!r} is not KEY=VALUE")
-    node = config
-    parts = key.strip().split(".")
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = parse_yaml(text)
 
 
 def select(runs, name):

@@ -80,6 +80,22 @@ def load_config(path, profile=None):
     return config
 
 
+def apply_override(config, assignment):
+    """Set ``config[a][b][c] = value`` from ``'a.b.c=value'`` (a ``--set`` option); the value is read as YAML.
+
+    Raises:
+        ValueError: If ``assignment`` has no ``=`` or an empty key.
+    """
+    key, sep, text = assignment.partition("=")
+    parts = key.strip().split(".")
+    if not sep or not all(parts):
+        raise ValueError(f"override {assignment!r} is not KEY=VALUE, e.g. optimizers.adahessian.learning_rate=0.3")
+    node = config
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = parse_yaml(text)
+
+
 def selected_optimizers(choice):
     """Map the ``--optimizer`` value (``adam``, ``adahessian`` or ``both``) to a tuple of names."""
     if choice == "both":

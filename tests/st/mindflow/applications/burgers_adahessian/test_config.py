@@ -15,7 +15,7 @@
 """Tests of the Burgers application's configuration loading and command-line overrides."""
 import pytest
 
-from src.config import load_config, parse_yaml
+from src.config import apply_override, load_config, parse_yaml
 
 
 @pytest.mark.level0
@@ -40,11 +40,13 @@ def test_parse_yaml_reads_exponent_numbers(text, expected):
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
 @pytest.mark.env_onecard
-def test_config_file_and_override_give_float_eps(tmp_path, app_script):
+def test_config_file_and_override_give_float_eps(tmp_path):
     """
-    Feature: profile loading and compare.py's --set KEY=VALUE overrides.
-    Description: load a config file that writes eps as 1e-6, and override it with --set ...eps=1e-7.
-    Expectation: both arrive as floats, so AdaHessian's argument check accepts them.
+    Feature: profile loading and the --set KEY=VALUE overrides of train.py and compare.py.
+    Description: load a config file that writes eps as 1e-6, override it with ...eps=1e-7, and pass overrides
+        without '=', with an empty key or with an empty part of the key.
+    Expectation: both values arrive as floats, so AdaHessian's argument check accepts them; bad overrides
+        raise ValueError.
     """
     path = tmp_path / "burgers.yaml"
     path.write_text("common:\n  optimizers:\n    adahessian:\n      eps: 1e-6\n"
@@ -53,11 +55,11 @@ def test_config_file_and_override_give_float_eps(tmp_path, app_script):
     assert config["optimizers"]["adahessian"]["eps"] == pytest.approx(1e-6)
     assert isinstance(config["optimizers"]["adahessian"]["eps"], float)
 
-    compare = app_script("compare")
-    compare.apply_override(config, "optimizers.adahessian.eps=1e-7")
-    compare.apply_override(config, "optimizers.adam.lr_schedule=cosine")
+    apply_override(config, "optimizers.adahessian.eps=1e-7")
+    apply_override(config, "optimizers.adam.lr_schedule=cosine")
     assert config["optimizers"]["adahessian"]["eps"] == pytest.approx(1e-7)
     assert isinstance(config["optimizers"]["adahessian"]["eps"], float)
     assert config["optimizers"]["adam"]["lr_schedule"] == "cosine"
-    with pytest.raises(ValueError, match="is not KEY=VALUE"):
-        compare.apply_override(config, "optimizers.adahessian.eps")
+    for bad in ("optimizers.adahessian.eps", "=1e-7", "optimizers..eps=1e-7"):
+        with pytest.raises(ValueError, match="is not KEY=VALUE"):
+            apply_override(config, bad)

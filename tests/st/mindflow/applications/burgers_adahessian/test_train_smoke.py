@@ -34,6 +34,7 @@ def fixture_smoke_run(tmp_path_factory):
     output_dir = tmp_path_factory.mktemp("burgers_smoke")
     report = burgers_train.main(["--optimizer", "both", "--profile", "smoke", "--mode", "GRAPH",
                                  "--output_dir", str(output_dir), "--no_progress",
+                                 "--set", "optimizers.adahessian.learning_rate=0.1",
                                  "--reference_cache_dir", str(output_dir / "reference")])
     return output_dir, report
 
@@ -44,7 +45,8 @@ def fixture_smoke_run(tmp_path_factory):
 def test_train_both_optimizers_writes_all_artifacts(smoke_run):
     """
     Feature: Burgers PINN application, train.py --optimizer both.
-    Description: Train Adam and AdaHessian for the smoke profile's few dozen steps in GRAPH mode.
+    Description: Train Adam and AdaHessian for the smoke profile's few dozen steps in GRAPH mode, AdaHessian's
+        learning rate set on the command line (--set).
     Expectation: metrics.json, predictions.npz, the three checkpoints and the four PNG plots exist, and the
         metrics hold per-optimizer steps, errors, losses, timings and histories.
     """
@@ -55,6 +57,9 @@ def test_train_both_optimizers_writes_all_artifacts(smoke_run):
     with open(output_dir / "metrics.json", encoding="utf-8") as handle:
         metrics = json.load(handle)
     assert metrics["profile"] == "smoke" and metrics["mode"] == "GRAPH"
+    # --set reached the optimizer (the smoke profile says 0.15) and is recorded
+    assert metrics["overrides"] == ["optimizers.adahessian.learning_rate=0.1"]
+    assert metrics["optimizers"]["adahessian"]["settings"]["learning_rate"] == 0.1
     for name in ("adam", "adahessian"):
         run = metrics["optimizers"][name]
         assert run["steps"] == metrics["config"]["train"]["steps"]
