@@ -32,7 +32,6 @@ import os
 import sys
 import time
 
-
 APP_DIR = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 if APP_DIR not in sys.path:
     sys.path.insert(0, APP_DIR)

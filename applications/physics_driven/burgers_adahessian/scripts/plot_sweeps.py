@@ -17,8 +17,8 @@
 Sweep files of different seeds cannot be merged into one report, but they can be drawn together, which is how
 the seed comparison in README was made (from the application folder)::
 
-    python scripts/plot_sweeps.py results/sweep_cpu8192_seed0.json results/sweep_cpu8192_seed1.json \\
-        --output images/seed_curves.png
+    python scripts/plot_sweeps.py results/seeds/seed*_adam_cosine.json results/seeds/seed?_adahessian.json \\
+        --only adam=0.01 --only adahessian=0.3 --only adahessian=0.5 --output images/seed_curves.png
 """
 import argparse
 import json

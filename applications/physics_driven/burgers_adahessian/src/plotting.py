@@ -114,9 +114,9 @@ def plot_sweep_errors(reports, path, target=None, dpi=120):
     styles = ("-", "--", ":", "-.")
     settings = {}
     for run in runs:
-        settings.setdefault(run["optimizer"], [])
-        if run["settings"] not in settings[run["optimizer"]]:
-            settings[run["optimizer"]].append(run["settings"])
+        family = settings.setdefault(run["optimizer"], [])
+        if run["settings"] not in family:
+            family.append(run["settings"])
     fig, axis = plt.subplots(figsize=(7.5, 4.6))
     for run, label in zip(runs, _run_labels(runs)):
         family = settings[run["optimizer"]]
