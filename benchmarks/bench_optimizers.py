@@ -49,9 +49,13 @@ RESULT_TAG = "BENCH_RESULT "
 MODES = ("graph", "jit", "pynative")
 FRAMEWORKS = ("mindspore", "torch", "upstream")
 DEFAULT_WORKLOADS = ("pinn_small", "pinn_large", "cnn")
-MS_VARIANTS = ("adam", "ah_1", "ah_10")
+MS_VARIANTS = ("adam", "ah_1", "ah_10", "ah_1_fd", "ah_10_fd")
+# PyTorch's AdaHessian twin has the exact Hessian-vector product only
+TORCH_VARIANTS = ("adam", "ah_1", "ah_10")
 UPSTREAM_VARIANTS = ("adam", "upstream_ah")
-INTERVALS = {"ah_1": 1, "ah_10": 10}
+INTERVALS = {"ah_1": 1, "ah_10": 10, "ah_1_fd": 1, "ah_10_fd": 10}
+# the variants ending in _fd compute H z by a forward difference of two gradients
+HVP_METHODS = {"ah_1_fd": "finite_difference", "ah_10_fd": "finite_difference"}
 LEARNING_RATE = 1e-3
 
 
@@ -113,7 +117,8 @@ def _ms_step(variant, workload, mode, adahessian_cls):
             return optimizer(grad_fn, inputs[0] if len(inputs) == 1 else inputs)
         step, call = upstream_step, "opt(grad_fn, inputs) with grad_fn = mindspore.grad(loss, None, weights)"
     else:
-        optimizer = adahessian_cls(params, learning_rate=LEARNING_RATE, update_interval=INTERVALS[variant])
+        extra = {"hvp_method": HVP_METHODS[variant]} if variant in HVP_METHODS else {}
+        optimizer = adahessian_cls(params, learning_rate=LEARNING_RATE, update_interval=INTERVALS[variant], **extra)
         grad_fn = ms.value_and_grad(workload.loss_fn, None, optimizer.parameters)
 
         def adahessian_step(*inputs):
@@ -373,7 +378,8 @@ def run_timings(args):
     """All timing workers; returns the list of result records."""
     records = []
     for framework, workload, mode, blocking in timing_runs(args):
-        variants = UPSTREAM_VARIANTS if framework == "upstream" else [v for v in MS_VARIANTS if v in args.variants]
+        variants = UPSTREAM_VARIANTS if framework == "upstream" else \
+            [v for v in (TORCH_VARIANTS if framework == "torch" else MS_VARIANTS) if v in args.variants]
         spec = {"framework": framework, "workload": workload, "mode": mode, "variants": list(variants),
                 "steps": args.steps, "warmup": args.warmup, "threads": args.threads,
                 "upstream_dir": args.upstream_dir, "time_budget_s": args.time_budget or 1e9}
@@ -405,7 +411,7 @@ def run_memory(args):
             frameworks = [f for f in args.frameworks if f != "torch" or mode == "pynative"]
             for framework in frameworks:
                 variants = UPSTREAM_VARIANTS[1:] if framework == "upstream" else \
-                    [v for v in MS_VARIANTS if v in args.variants]
+                    [v for v in (TORCH_VARIANTS if framework == "torch" else MS_VARIANTS) if v in args.variants]
                 if framework == "upstream" and mode == "graph":
                     continue
                 for variant in variants:
@@ -439,14 +445,15 @@ def table(records):
     """Markdown table of the timing records."""
     lines = ["| workload | mode | framework | MS_DEV_HOST_BLOCKING_RUN | threads | Adam ms (min-max) | "
              "AdaHessian k=1 ms | AdaHessian k=10 ms (amortized) | k=1 / Adam | k=10 / Adam | "
-             "first step s (Adam / k=1 / k=10) | steps | mindflow |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "k=1 / Adam, H z by finite difference | k=10 / Adam, finite difference | "
+             "first step s (Adam / k=1 / k=10 [/ k=1 fd / k=10 fd]) | steps | mindflow |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for record in records:
         blocking = "-" if record["host_blocking_run"] is None else ("1" if record["host_blocking_run"] else "unset")
         threads = record.get("threads", 1) or "25 (default)"
         head = f"| {record['workload']} | {record['mode']} | {record['framework']} | {blocking} | {threads} |"
         if "variants" not in record:
-            lines.append(head + f" {record['error'][:60]!r} | | | | | | | |".replace("\n", " "))
+            lines.append(head + f" {record['error'][:60]!r} | | | | | | | | | |".replace("\n", " "))
             continue
         variants, ratios = record["variants"], record["ratios"]
         ah_1 = variants.get("ah_1") or variants.get("upstream_ah")
@@ -456,7 +463,8 @@ def table(records):
         firsts = " / ".join(f"{variants[v]['first_step_s']:.1f}" for v in variants)
         lines.append(head + f" {_fmt_ms(variants.get('adam'))} ({spread}) | {_fmt_ms(ah_1)} | "
                      f"{_fmt_ms(ah_10, 'amortized_s')} | {_fmt_ratio(ah_1_ratio)} | "
-                     f"{_fmt_ratio(ratios.get('ah_10'))} | {firsts} | "
+                     f"{_fmt_ratio(ratios.get('ah_10'))} | {_fmt_ratio(ratios.get('ah_1_fd'))} | "
+                     f"{_fmt_ratio(ratios.get('ah_10_fd'))} | {firsts} | "
                      f"{min(v['steps'] for v in variants.values())} | {_version_label(record)} |")
     return "\n".join(lines)
 
@@ -492,7 +500,7 @@ def goals(records, memory):
         if record["framework"] != "mindspore" or "ratios" not in record:
             continue
         factor = 1.5 if record["mode"] == "pynative" else 1.0
-        for variant, limit in (("ah_1", 2.0), ("ah_10", 1.25)):
+        for variant, limit in (("ah_1", 2.0), ("ah_10", 1.25), ("ah_1_fd", 2.0), ("ah_10_fd", 1.25)):
             value = record["ratios"].get(variant)
             if value is None:
                 continue
@@ -544,7 +552,8 @@ def parse_args(argv=None):
     parser.add_argument("--blocking", default="both", choices=("both", "unset", "1"),
                         help="MS_DEV_HOST_BLOCKING_RUN settings to time")
     parser.add_argument("--variants", default=",".join(MS_VARIANTS),
-                        help="comma-separated MindSpore/PyTorch variants: adam, ah_1, ah_10 (upstream: always both)")
+                        help="comma-separated variants: adam, ah_1, ah_10, and for MindSpore ah_1_fd, ah_10_fd "
+                             "(H z by finite difference); upstream: always adam and its AdaHessian")
     parser.add_argument("--steps", type=int, default=30, help="timed steps per variant")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant, the first included")
     parser.add_argument("--threads", type=int, default=1,

@@ -28,7 +28,8 @@ from mindspore.nn.learning_rate_schedule import LearningRateSchedule
 from .diagnostics import SecondOrderError, find_parameters_without_second_derivative, second_order_advice
 from .distributed import RankMean
 from .hutchinson import _hutchinson_diagonal as hutchinson_diagonal  # graph-side body
-from .hutchinson import _draw_probes, draw_probes, split_grad_output  # pylint: disable=protected-access
+from .hutchinson import _draw_probes  # pylint: disable=protected-access
+from .hutchinson import AUTODIFF, check_hvp_method, draw_probes, split_grad_output
 from .probes import PROBES, bits_transform
 from .spatial_average import reduced_shape, resolve_axes, spatial_mean
 
@@ -129,9 +130,10 @@ class AdaHessian(nn.Optimizer):
     <https://arxiv.org/abs/2006.00719>`_ (Yao et al., AAAI 2021). Its second moment is an exponential
     moving average of the squared, spatially averaged Hutchinson estimate of the Hessian diagonal,
     :math:`D = |z \odot (H z)|` with random probes :math:`z`, and the Hessian term enters the step
-    raised to the power :math:`k`. Each refresh of the estimate costs one Hessian-vector product
-    (about one extra backward pass); with `update_interval` > 1 the estimate is refreshed lazily and
-    the steps in between cost as much as an Adam step.
+    raised to the power :math:`k`. Each refresh of the estimate costs one Hessian-vector product: a
+    backward pass through the gradient graph (exact), or with ``hvp_method="finite_difference"`` one
+    more gradient; with `update_interval` > 1 the estimate is refreshed lazily and the steps in between
+    cost about as much as an Adam step.
 
     At step :math:`t = 1, 2, \dots`, with :math:`n` the number of Hessian refreshes so far
     (:math:`t - 1` divisible by `update_interval` triggers a refresh):
@@ -196,6 +198,13 @@ class AdaHessian(nn.Optimizer):
         per_rank_probes (bool): In data-parallel training, draw independent probes on every rank
             (more samples per step) instead of the same probes everywhere (which makes the result
             identical to one process seeing all the data). Default: ``False``.
+        hvp_method (str): How the Hessian-vector product :math:`H z` is computed. ``"autodiff"``:
+            exactly, by differentiating the gradient again (reverse over reverse). ``"finite_difference"``:
+            :math:`(g(\theta + h z) - g(\theta)) / h` with :math:`h = \sqrt{\epsilon_{mach}}(1 + \max|\theta|)
+            / \max|z|`, the parameters moved in place and restored exactly; it costs one more gradient
+            instead of a second-order backward pass (cheaper, and faster to compile), needs no second
+            derivative of any operator, and has a relative error of about :math:`10^{-3}` to
+            :math:`10^{-2}`. The loss must be deterministic (no dropout). Default: ``"autodiff"``.
         kwargs: ``use_lazy`` and ``use_offload`` of :class:`mindspore.nn.Adam` are accepted only as ``False``.
 
     Inputs:
@@ -215,7 +224,8 @@ class AdaHessian(nn.Optimizer):
             `hessian_power`, `update_interval`, `num_samples`, `seed`, `loss_scale`, `use_locking`, ...).
         ValueError: If an argument is out of range: `params` empty or holding a parameter that does not
             require gradients, `beta1` or `beta2` not in (0, 1), `eps` <= 0, `hessian_power` not in (0, 1],
-            `update_interval` or `num_samples` < 1, unknown `probe`, `spatial_average` or `curvature`,
+            `update_interval` or `num_samples` < 1, unknown `probe`, `spatial_average`, `curvature` or
+            `hvp_method`,
             `use_nesterov`, `use_amsgrad`, `use_lazy` or `use_offload` set to True.
         KeyError: If `kwargs` has a key other than ``use_lazy`` and ``use_offload``.
 
@@ -245,7 +255,7 @@ class AdaHessian(nn.Optimizer):
     def __init__(self, params, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, use_locking=False,
                  use_nesterov=False, weight_decay=0.0, loss_scale=1.0, use_amsgrad=False, hessian_power=1.0,
                  update_interval=1, num_samples=1, probe="rademacher", seed=0, spatial_average="auto",
-                 curvature="hutchinson", per_rank_probes=False, **kwargs):
+                 curvature="hutchinson", per_rank_probes=False, hvp_method=AUTODIFF, **kwargs):
         unknown = set(kwargs) - {"use_lazy", "use_offload"}
         if unknown:
             raise KeyError(_err(f"the supported keys of 'kwargs' are 'use_lazy' and 'use_offload', "
@@ -267,6 +277,7 @@ class AdaHessian(nn.Optimizer):
         self._probe_fn = _check_probe(probe)
         self._probe_from_bits = bits_transform(self._probe_fn)  # built-in probes are drawn for all parameters at once
         curvature = _check_curvature(curvature)
+        self.hvp_method = check_hvp_method(hvp_method, _NAME)
         resolve_axes(spatial_average, 2, _NAME)  # validates the rule itself; shapes are checked per parameter
         static_scale, self._loss_scaler = _check_loss_scale(loss_scale)
 
@@ -514,7 +525,7 @@ class AdaHessian(nn.Optimizer):
             return checked_grad_fn(*inputs), ()
         weights = self.hutchinson_params
         if len(self.hutchinson_index) == len(self._parameters):
-            return hutchinson_diagonal(checked_grad_fn, weights, inputs, self._probes(probe_key))
+            return hutchinson_diagonal(checked_grad_fn, weights, inputs, self._probes(probe_key), self.hvp_method)
         index = self.hutchinson_index
 
         def partial_grad_fn(*args):
@@ -522,7 +533,10 @@ class AdaHessian(nn.Optimizer):
             return tuple(grads[i] for i in index)
 
         output = checked_grad_fn(*inputs)
-        _, diagonal = hutchinson_diagonal(partial_grad_fn, weights, inputs, self._probes(probe_key))
+        grads = split_grad_output(output)[1]
+        # the finite difference starts from these gradients rather than taking them again
+        _, diagonal = hutchinson_diagonal(partial_grad_fn, weights, inputs, self._probes(probe_key), self.hvp_method,
+                                          tuple(grads[i] for i in index))
         return output, diagonal
 
     def _curvatures(self, grads, diagonal):

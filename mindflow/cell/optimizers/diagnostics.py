@@ -19,8 +19,8 @@ Some MindSpore operators have no second derivative (for instance ``MaxPool2d``, 
 deep inside the compiler; others silently give a zero Hessian-vector product
 (``nn.SoftmaxCrossEntropyWithLogits`` with dense labels). The helpers here find out which
 parameters are affected, so that the error or warning can name them and point to the way out:
-``curvature="gradient"`` for those parameters, or a loss written with ``ops.cross_entropy`` on
-probability targets or in the log-sum-exp form.
+``hvp_method="finite_difference"``, ``curvature="gradient"`` for those parameters, or a loss written
+with ``ops.cross_entropy`` on probability targets or in the log-sum-exp form.
 """
 import mindspore as ms
 from mindspore import ops
@@ -65,7 +65,8 @@ def find_parameters_without_second_derivative(grad_fn, params, inputs, indices):
 def second_order_advice(names):
     """The way out, as text, for parameters whose curvature cannot (or should not) be estimated."""
     shown = ", ".join(repr(name) for name in names[:8]) + (", ..." if len(names) > 8 else "")
-    return (f"Give these parameters their own group with curvature='gradient' (Adam-like scaling by |g|), "
+    return (f"Pass hvp_method='finite_difference' (H z from two gradients, no second derivative needed), or "
+            f"give these parameters their own group with curvature='gradient' (Adam-like scaling by |g|), "
             f"e.g. AdaHessian([{{'params': [p for p in params if p.name in ({shown},)], "
             f"'curvature': 'gradient'}}, {{'params': other_params}}], ...), or replace the operator "
             f"(see README, Troubleshooting).")

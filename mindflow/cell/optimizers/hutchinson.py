@@ -15,9 +15,14 @@
 """Hessian-vector products and Hutchinson's estimate of the Hessian diagonal.
 
 For a symmetric matrix H and probes z with E[z z^T] = I (Rademacher or Gaussian),
-``E[z * (H z)] = diag(H)``. Here H is the Hessian of a loss with respect to weights, and ``H z``
-is obtained by differentiating ``<grad_fn(*inputs), z>`` once more with respect to the weights
-(reverse over reverse): no Hessian is ever formed.
+``E[z * (H z)] = diag(H)``. Here H is the Hessian of a loss with respect to weights; no Hessian is
+ever formed. ``H z`` comes by one of two methods:
+
+* ``"autodiff"``: differentiate ``<grad_fn(*inputs), z>`` once more with respect to the weights
+  (reverse over reverse). Exact; costs a backward pass through the gradient graph.
+* ``"finite_difference"``: ``(grad_fn at w + h z  -  grad_fn at w) / h``, the weights moved in place
+  and put back. One more gradient, no second derivative needed; its relative error is of the order
+  of ``sqrt(machine epsilon)`` (about 5e-3 in float32 on the benchmark's Burgers PINN).
 
 These functions can be called from Python (in PYNATIVE or GRAPH mode), inside ``mindspore.jit`` and
 inside a Cell's ``construct``. Called from Python they compile their work first: MindSpore 2.10's eager
@@ -44,7 +49,15 @@ def _in_graph():
     """True while being compiled into a graph (a function reaches a constexpr as None there), else False."""
     return _is_none(_marker)
 
-__all__ = ["draw_probes", "hessian_vector_product", "hutchinson_diagonal", "split_grad_output"]
+__all__ = ["HVP_METHODS", "draw_probes", "hessian_vector_product", "hutchinson_diagonal", "split_grad_output"]
+
+AUTODIFF, FINITE_DIFFERENCE = "autodiff", "finite_difference"
+# Ways of computing H z, selectable by name.
+HVP_METHODS = (AUTODIFF, FINITE_DIFFERENCE)
+# Forward-difference step relative to the weights' scale: sqrt of the machine epsilon balances the
+# truncation error (~h) against the rounding error of the difference (~eps / h).
+_FD_SCALE_FLOAT32 = float(2.0 ** -23) ** 0.5
+_FD_SCALE_HALF = float(2.0 ** -10) ** 0.5
 
 
 def split_grad_output(output):
@@ -75,15 +88,28 @@ def _inner_product(tensors, vectors):
     return total
 
 
-def _compiled(core, grad_fn, weights):
-    """``core(grad_fn, weights, inputs, extra)`` as a freshly compiled function of ``(inputs, extra)``."""
+def check_hvp_method(method, caller):
+    """Return ``method`` if it names a way of computing ``H z``, else raise ValueError in ``caller``'s words."""
+    if not isinstance(method, str) or method not in HVP_METHODS:
+        raise ValueError(f"For '{caller}', the 'hvp_method' must be one of {list(HVP_METHODS)}, but got {method!r}.")
+    return method
+
+
+def _compiled(core, grad_fn, weights, method):
+    """``core(grad_fn, weights, inputs, extra, method)`` as a freshly compiled function of ``(inputs, extra)``."""
     def run(inputs, extra):
-        return core(grad_fn, weights, inputs, extra)
+        return core(grad_fn, weights, inputs, extra, method)
     return ms.jit(run)
 
 
-def hessian_vector_product(grad_fn, weights, inputs, vectors):
-    r"""Compute the gradient and the Hessian-vector product ``H v`` in one pass.
+def hessian_vector_product(grad_fn, weights, inputs, vectors, method=AUTODIFF):
+    r"""Compute the gradient and the Hessian-vector product ``H v`` together.
+
+    With ``method="finite_difference"`` the weights are moved to ``w + h v`` in place, the gradient is
+    taken again and the weights are put back bit for bit, with
+    :math:`h = \sqrt{\epsilon}\,(1 + \max|w|) / \max|v|` (:math:`\epsilon` the machine epsilon of
+    float32, or of float16 when a weight is half precision). The loss must then be deterministic
+    (no dropout), as both gradients must see the same function.
 
     Args:
         grad_fn (Callable): ``grad_fn(*inputs)`` returns the gradients of a loss w.r.t. ``weights``
@@ -92,10 +118,15 @@ def hessian_vector_product(grad_fn, weights, inputs, vectors):
         weights (Union[list[Parameter], ParameterTuple]): The weights the gradients are taken with.
         inputs (tuple): Positional inputs of ``grad_fn``.
         vectors (tuple[Tensor]): One vector per weight, of the weight's shape.
+        method (str): ``"autodiff"`` (exact, reverse over reverse) or ``"finite_difference"`` (one more
+            gradient, no second derivative). Default: ``"autodiff"``.
 
     Returns:
-        tuple ``(output, hv)``: ``output`` is what ``grad_fn(*inputs)`` returned and ``hv`` the tuple
-        of Hessian-vector products, one per weight.
+        tuple ``(output, hv)``: ``output`` is what ``grad_fn(*inputs)`` returned (at the unmoved
+        weights) and ``hv`` the tuple of Hessian-vector products, one per weight.
+
+    Raises:
+        ValueError: If `method` is not one of the above.
 
     Supported Platforms:
         ``Ascend`` ``GPU`` ``CPU``
@@ -114,13 +145,22 @@ def hessian_vector_product(grad_fn, weights, inputs, vectors):
         >>> print(hv[0])
         [ 6. 12.]
     """
+    check_hvp_method(method, "hessian_vector_product")
     if _in_graph():
-        return _hessian_vector_product(grad_fn, weights, inputs, vectors)
-    return _compiled(_hessian_vector_product, grad_fn, weights)(tuple(inputs), tuple(vectors))
+        return _hessian_vector_product(grad_fn, weights, inputs, vectors, method)
+    return _compiled(_hessian_vector_product, grad_fn, weights, method)(tuple(inputs), tuple(vectors))
 
 
-def _hessian_vector_product(grad_fn, weights, inputs, vectors):
+def _hessian_vector_product(grad_fn, weights, inputs, vectors, method=AUTODIFF):
     """Graph-side body of :func:`hessian_vector_product`."""
+    if method == FINITE_DIFFERENCE:
+        output = grad_fn(*inputs)
+        return output, _finite_difference_product(grad_fn, weights, inputs, vectors, split_grad_output(output)[1])
+    return _autodiff_product(grad_fn, weights, inputs, vectors)
+
+
+def _autodiff_product(grad_fn, weights, inputs, vectors):
+    """``(grad_fn output, H v)`` by reverse over reverse."""
     def inner(args):
         output = grad_fn(*args)
         _, grads = split_grad_output(output)
@@ -128,6 +168,40 @@ def _hessian_vector_product(grad_fn, weights, inputs, vectors):
 
     (_, output), hv = ms.value_and_grad(inner, None, weights, has_aux=True)(tuple(inputs))
     return output, hv
+
+
+def _finite_difference_step(weights, vectors):
+    """Step ``h`` of the forward difference (a float32 scalar Tensor); see :func:`hessian_vector_product`."""
+    scale = _FD_SCALE_FLOAT32
+    for weight in weights:
+        if weight.dtype in (ms.float16, ms.bfloat16):
+            scale = _FD_SCALE_HALF
+    weight_max = ()
+    vector_max = ()
+    for weight, vector in zip(weights, vectors):
+        weight_max += (ops.cast(ops.abs(weight).max(), ms.float32).reshape((1,)),)
+        vector_max += (ops.cast(ops.abs(vector).max(), ms.float32).reshape((1,)),)
+    largest_vector = ops.concat(vector_max).max()
+    # a zero vector gives H 0 = 0 whatever h is: keep the step finite
+    largest_vector = ops.select(largest_vector > 0, largest_vector, ops.ones_like(largest_vector))
+    return scale * (1.0 + ops.concat(weight_max).max()) / largest_vector
+
+
+def _finite_difference_product(grad_fn, weights, inputs, vectors, grads):
+    """``H v`` as ``(g(w + h v) - g(w)) / h``; ``grads`` is ``g(w)``, which the caller already has."""
+    step = _finite_difference_step(weights, vectors)
+    saved = ()
+    for weight in weights:
+        saved += (weight + 0,)  # a copy: the weights are put back exactly, not as (w + h v) - h v
+    for weight, value, vector in zip(weights, saved, vectors):
+        ops.assign(weight, value + ops.cast(step * ops.cast(vector, ms.float32), value.dtype))
+    moved = split_grad_output(grad_fn(*inputs))[1]
+    for weight, value in zip(weights, saved):
+        ops.assign(weight, value)
+    hv = ()
+    for grad, moved_grad in zip(grads, moved):
+        hv += (ops.cast(ops.cast(moved_grad, ms.float32) - ops.cast(grad, ms.float32), grad.dtype) / step,)
+    return hv
 
 
 def draw_probes(shapes, seed=0, counter=0, num_samples=1, probe_fn=rademacher_probe, stream=0):
@@ -167,7 +241,7 @@ def _draw_probes(shapes, seed, counter, num_samples, probe_fn, stream, from_bits
     return samples
 
 
-def hutchinson_diagonal(grad_fn, weights, inputs, probes):
+def hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF):
     r"""Hutchinson's estimate of the Hessian diagonal, averaged over the given probe sets.
 
     .. math::
@@ -178,10 +252,15 @@ def hutchinson_diagonal(grad_fn, weights, inputs, probes):
         weights (Union[list[Parameter], ParameterTuple]): The weights.
         inputs (tuple): Positional inputs of ``grad_fn``.
         probes (Sequence[tuple[Tensor]]): ``S >= 1`` probe sets, e.g. from :func:`draw_probes`.
+        method (str): How ``H z`` is computed, ``"autodiff"`` or ``"finite_difference"``, see
+            :func:`hessian_vector_product`. Default: ``"autodiff"``.
 
     Returns:
         tuple ``(output, diagonal)``: ``output`` is what ``grad_fn(*inputs)`` returned for the first
         probe set and ``diagonal`` the signed estimate, one Tensor per weight (float32).
+
+    Raises:
+        ValueError: If `method` is not one of the above.
 
     Supported Platforms:
         ``Ascend`` ``GPU`` ``CPU``
@@ -200,17 +279,32 @@ def hutchinson_diagonal(grad_fn, weights, inputs, probes):
         >>> print(diag[0])
         [ 6. 12.]
     """
+    check_hvp_method(method, "hutchinson_diagonal")
     if _in_graph():
-        return _hutchinson_diagonal(grad_fn, weights, inputs, probes)
-    return _compiled(_hutchinson_diagonal, grad_fn, weights)(tuple(inputs), tuple(tuple(p) for p in probes))
+        return _hutchinson_diagonal(grad_fn, weights, inputs, probes, method)
+    return _compiled(_hutchinson_diagonal, grad_fn, weights, method)(tuple(inputs), tuple(tuple(p) for p in probes))
 
 
-def _hutchinson_diagonal(grad_fn, weights, inputs, probes):
-    """Graph-side body of :func:`hutchinson_diagonal`."""
-    output, hv = _hessian_vector_product(grad_fn, weights, inputs, probes[0])
+def _hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF, grads=None):
+    """Graph-side body of :func:`hutchinson_diagonal`.
+
+    ``grads``: for ``"finite_difference"``, the gradients at the unmoved weights when the caller has them
+    (the output is then ``grads``); otherwise ``grad_fn`` computes them first.
+    """
+    if method == FINITE_DIFFERENCE:
+        output = grads
+        if grads is None:
+            output = grad_fn(*inputs)
+            grads = split_grad_output(output)[1]
+        hv = _finite_difference_product(grad_fn, weights, inputs, probes[0], grads)
+    else:
+        output, hv = _autodiff_product(grad_fn, weights, inputs, probes[0])
     diagonal = tuple(ops.cast(z, ms.float32) * ops.cast(h, ms.float32) for z, h in zip(probes[0], hv))
     for sample in probes[1:]:
-        _, hv = _hessian_vector_product(grad_fn, weights, inputs, sample)
+        if method == FINITE_DIFFERENCE:
+            hv = _finite_difference_product(grad_fn, weights, inputs, sample, grads)
+        else:
+            _, hv = _autodiff_product(grad_fn, weights, inputs, sample)
         diagonal = tuple(d + ops.cast(z, ms.float32) * ops.cast(h, ms.float32)
                          for d, z, h in zip(diagonal, sample, hv))
     if len(probes) > 1:
