@@ -21,6 +21,7 @@ state to save is the counter the optimizer already keeps.
 """
 import math
 
+import numpy as np
 import mindspore as ms
 from mindspore import Tensor, ops
 
@@ -176,6 +177,54 @@ def batched_probe_set(from_bits, shapes, seed, counter, sample, stream):
     probes = ()
     start = 0
     for shape, size in zip(shapes, sizes):
+        probes += (values[start:start + size].reshape(tuple(shape)),)
+        start += size
+    return probes
+
+
+def _mix32_host(x):
+    """NumPy twin of ``_mix32`` on int64 arrays (the same products stay inside int64)."""
+    x = np.bitwise_xor(x, np.right_shift(x, 16))
+    x = np.bitwise_and(x * _MUL_A, _MASK32)
+    x = np.bitwise_xor(x, np.right_shift(x, 15))
+    x = np.bitwise_and(x * _MUL_B, _MASK32)
+    return np.bitwise_xor(x, np.right_shift(x, 16))
+
+
+def host_stream_keys(seed, counter, count, sample, stream):
+    """The keys of the streams ``(i, sample, stream)``, ``i < count``, computed on the host (int64 array).
+
+    These are the keys :func:`batched_probe_set` derives inside the graph from ``seed`` and ``counter``.
+    Deriving them costs about sixty tiny kernels on the device, but microseconds in NumPy, so a caller that
+    knows the counter on the host passes them to :func:`probe_set_from_keys`, which gives the same probes.
+    """
+    key = _mix32_host(np.int64(int(seed) & _MASK32))
+    key = _mix32_host(np.bitwise_xor(key, np.int64(int(counter) & _MASK32)))
+    keys = _mix32_host(np.bitwise_xor(key, np.arange(count, dtype=np.int64)))
+    for part in (sample, stream):
+        keys = _mix32_host(np.bitwise_xor(keys, np.int64(int(part) & _MASK32)))
+    return keys
+
+
+def flat_layout(shapes):
+    """``(index, segment)`` int arrays over all elements of ``shapes``: the index inside its shape, and the shape."""
+    sizes = [_size(shape) for shape in shapes]
+    index = np.concatenate([np.arange(size, dtype=np.int64) for size in sizes])
+    segment = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+    return index, segment
+
+
+def probe_set_from_keys(from_bits, shapes, keys, index, segment):
+    """One probe per shape from per-shape stream keys (see :func:`host_stream_keys` and :func:`flat_layout`).
+
+    ``keys``: int64 Tensor, one key per shape; ``index``/``segment``: the layout of :func:`flat_layout` as
+    Tensors. Gives exactly the probes of :func:`batched_probe_set` for the same streams.
+    """
+    values = from_bits(_hash_index(index, ops.gather(keys, segment, 0)))
+    probes = ()
+    start = 0
+    for shape in shapes:
+        size = _size(shape)
         probes += (values[start:start + size].reshape(tuple(shape)),)
         start += size
     return probes

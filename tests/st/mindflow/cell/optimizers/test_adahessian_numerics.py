@@ -78,6 +78,14 @@ CONFIGS = {
                    ({"hessian_power": 1.0, "lr": 0.07}, [4, 5])],
         "loss_scale": 1.0, "by_shape": False,
     },
+    # as "flat", with H z by a forward difference of two gradients: the reference keeps the exact H z,
+    # so the tolerance allows for the difference's error (about h * (third derivative), h ~ 1e-3)
+    "flat_finite_difference": {
+        "kwargs": {"learning_rate": LR_LIST, "beta1": 0.8, "beta2": 0.95, "eps": 1e-6, "weight_decay": 0.05,
+                   "hessian_power": 0.5, "update_interval": 3, "num_samples": 2, "loss_scale": 8.0,
+                   "hvp_method": "finite_difference"},
+        "groups": None, "loss_scale": 8.0, "by_shape": False, "rtol": 5e-3, "atol": 1e-4,
+    },
     "groups_lazy": {
         "kwargs": {"learning_rate": 0.06, "beta2": 0.9, "update_interval": 3, "hessian_power": 0.5},
         "groups": [({"weight_decay": 0.03}, [0, 1]),
@@ -181,6 +189,7 @@ def _reference_settings(name):
     power = kwargs.pop("hessian_power", 1.0)
     kwargs.pop("num_samples", None)
     kwargs.pop("loss_scale", None)
+    kwargs.pop("hvp_method", None)
     per_param = {"lr": [lr] * count, "hessian_power": [power] * count, "curvature": ["hutchinson"] * count,
                  "axes": [None] * count}
     if config["groups"] is None:
@@ -258,14 +267,17 @@ def test_matches_numpy_reference(name, mode):
         update_interval 1 and 3, weight decay on and off (flat and per group, 'gamma' names skipped in the
         flat case), the default betas (0.9, 0.999) and others, two probes per refresh, a learning-rate list,
         loss scale 8, per-group lr, spatial_average and curvature. The independent float64 NumPy reference
-        consumes the same probes.
+        consumes the same probes, with exact Hessian-vector products, also for the configuration whose
+        AdaHessian takes them by finite difference (hvp_method="finite_difference").
     Expectation: parameters, moment1, moment2 (at its reduced shape), global_step and hessian_step agree at
-        every step (rtol 1e-5), and the returned loss is the loss before the step.
+        every step (rtol 1e-5; 5e-3 with the finite difference, whose largest error seen is 1.4e-3), and the returned loss is the loss before the
+        step.
     """
     snapshots, losses, _, _ = run_mindspore(name, mode)
     expected, expected_losses = run_numpy(name)
-    _assert_same_run(snapshots, expected)
-    np.testing.assert_allclose(losses, expected_losses, rtol=RTOL, atol=ATOL)
+    tolerance = {"rtol": CONFIGS[name].get("rtol", RTOL), "atol": CONFIGS[name].get("atol", ATOL)}
+    _assert_same_run(snapshots, expected, **tolerance)
+    np.testing.assert_allclose(losses, expected_losses, **tolerance)
 
 
 @pytest.mark.level0

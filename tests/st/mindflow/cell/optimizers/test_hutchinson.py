@@ -23,6 +23,9 @@ from mindflow.cell.optimizers import (draw_probes, gaussian_probe, hessian_vecto
 
 # "pynative": called directly; "jit": the same call inside mindspore.jit (GRAPH compilation).
 WAYS = ("pynative", "jit")
+# Tolerance of H v per method: the forward difference of two float32 gradients is exact for a quadratic
+# up to rounding, about eps32 |g| / h with h = sqrt(eps32) (1 + max|w|).
+TOLERANCE = {"autodiff": {"rtol": 1e-5, "atol": 1e-6}, "finite_difference": {"rtol": 2e-3, "atol": 2e-3}}
 
 
 def _f32(value):
@@ -38,13 +41,13 @@ def _symmetric(size, seed):
     return matrix
 
 
-def _hvp(way, grad_fn, weights, inputs, vectors):
+def _hvp(way, grad_fn, weights, inputs, vectors, method="autodiff"):
     if way == "pynative":
-        return hessian_vector_product(grad_fn, weights, inputs, vectors)
+        return hessian_vector_product(grad_fn, weights, inputs, vectors, method)
 
     @ms.jit
     def jitted(inputs, vectors):
-        return hessian_vector_product(grad_fn, weights, inputs, vectors)
+        return hessian_vector_product(grad_fn, weights, inputs, vectors, method)
 
     return jitted(tuple(inputs), tuple(vectors))
 
@@ -53,13 +56,15 @@ def _hvp(way, grad_fn, weights, inputs, vectors):
 @pytest.mark.platform_x86_cpu
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("way", WAYS)
-def test_hvp_equals_dense_matrix_vector_product(way):
+@pytest.mark.parametrize("method", sorted(TOLERANCE))
+def test_hvp_equals_dense_matrix_vector_product(way, method):
     """
-    Feature: hessian_vector_product.
+    Feature: hessian_vector_product, by reverse over reverse and by finite difference.
     Description: loss 0.5 v^T A v + b^T v with v the concatenation of a (4,) and a (2, 3) weight and A a dense
         symmetric 10x10 matrix; grad_fn made by value_and_grad; called directly and inside mindspore.jit.
     Expectation: the output is grad_fn's (loss, gradients) at the current weights, and H v equals A v split
-        back into the weights' shapes (rtol 1e-5 of float64 NumPy).
+        back into the weights' shapes (rtol 1e-5 of float64 NumPy for autodiff, 2e-3 for the finite
+        difference); the finite difference puts the weights back bit for bit.
     """
     rng = np.random.default_rng(1)
     matrix = _symmetric(10, 2)
@@ -76,7 +81,9 @@ def test_hvp_equals_dense_matrix_vector_product(way):
     grad_fn = ms.value_and_grad(loss_fn, None, [w, u])
     vector = _f32(rng.normal(size=10))
     vectors = (Tensor(vector[:4]), Tensor(vector[4:].reshape(2, 3)))
-    (loss, grads), hv = _hvp(way, grad_fn, [w, u], (Tensor(1.0, ms.float32),), vectors)
+    (loss, grads), hv = _hvp(way, grad_fn, [w, u], (Tensor(1.0, ms.float32),), vectors, method)
+    np.testing.assert_array_equal(w.asnumpy(), w_value)
+    np.testing.assert_array_equal(u.asnumpy(), u_value)
     flat = np.concatenate([w_value.ravel(), u_value.ravel()]).astype(np.float64)
     a64 = matrix.astype(np.float64)
     np.testing.assert_allclose(float(loss.asnumpy()), 0.5 * flat @ a64 @ flat + linear @ flat, rtol=1e-5)
@@ -85,21 +92,23 @@ def test_hvp_equals_dense_matrix_vector_product(way):
     np.testing.assert_allclose(grads[1].asnumpy(), gradient[4:].reshape(2, 3), rtol=1e-5, atol=1e-6)
     expected = a64 @ vector.astype(np.float64)
     assert hv[0].shape == (4,) and hv[1].shape == (2, 3)
-    np.testing.assert_allclose(hv[0].asnumpy(), expected[:4], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(hv[1].asnumpy(), expected[4:].reshape(2, 3), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(hv[0].asnumpy(), expected[:4], **TOLERANCE[method])
+    np.testing.assert_allclose(hv[1].asnumpy(), expected[4:].reshape(2, 3), **TOLERANCE[method])
 
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("way", WAYS)
-def test_hvp_through_reductions_of_weights(way):
+@pytest.mark.parametrize("method", sorted(TOLERANCE))
+def test_hvp_through_reductions_of_weights(way, method):
     """
     Feature: hessian_vector_product when the gradient reaches a weight through a reduction.
     Description: L = x (sum(w)^2 / 2 + sum(w) sum(u)) with w of shape (3,), u of shape (2, 2) and x = 1.5, so
-        H = x [[1 1^T, 1 1^T], [1 1^T, 0]]; mindspore.grad as grad_fn; called directly and inside mindspore.jit.
-    Expectation: (H z)_w = x (sum(z_w) + sum(z_u)) in every element and (H z)_u = x sum(z_w), exactly; the
-        Hutchinson estimate is z * (H z).
+        H = x [[1 1^T, 1 1^T], [1 1^T, 0]]; mindspore.grad as grad_fn; called directly and inside mindspore.jit;
+        both methods.
+    Expectation: (H z)_w = x (sum(z_w) + sum(z_u)) in every element and (H z)_u = x sum(z_w), exactly for
+        autodiff (to 2e-3 for the finite difference); the Hutchinson estimate is z * (H z).
     """
     w = Parameter(Tensor(_f32([0.5, -1.0, 2.0])), name="w")
     u = Parameter(Tensor(_f32([[1.0, 0.25], [-0.5, 3.0]])), name="u")
@@ -110,15 +119,70 @@ def test_hvp_through_reductions_of_weights(way):
     grad_fn = ms.grad(loss_fn, None, [w, u])
     z_w, z_u = _f32([1.0, 1.0, 1.0]), _f32([[1.0, -1.0], [1.0, 1.0]])
     x = 1.5
-    _, hv = _hvp(way, grad_fn, [w, u], (Tensor(x, ms.float32),), (Tensor(z_w), Tensor(z_u)))
+    _, hv = _hvp(way, grad_fn, [w, u], (Tensor(x, ms.float32),), (Tensor(z_w), Tensor(z_u)), method)
     expected_w = np.full(3, x * (z_w.sum() + z_u.sum()))
     expected_u = np.full((2, 2), x * z_w.sum())
-    np.testing.assert_allclose(hv[0].asnumpy(), expected_w, rtol=1e-6)
-    np.testing.assert_allclose(hv[1].asnumpy(), expected_u, rtol=1e-6)
+    tolerance = {"rtol": 1e-6} if method == "autodiff" else TOLERANCE[method]
+    np.testing.assert_allclose(hv[0].asnumpy(), expected_w, **tolerance)
+    np.testing.assert_allclose(hv[1].asnumpy(), expected_u, **tolerance)
     if way == "pynative":
-        _, diagonal = hutchinson_diagonal(grad_fn, [w, u], (Tensor(x, ms.float32),), [(Tensor(z_w), Tensor(z_u))])
-        np.testing.assert_allclose(diagonal[0].asnumpy(), z_w * expected_w, rtol=1e-6)
-        np.testing.assert_allclose(diagonal[1].asnumpy(), z_u * expected_u, rtol=1e-6)
+        _, diagonal = hutchinson_diagonal(grad_fn, [w, u], (Tensor(x, ms.float32),), [(Tensor(z_w), Tensor(z_u))],
+                                          method)
+        np.testing.assert_allclose(diagonal[0].asnumpy(), z_w * expected_w, **tolerance)
+        np.testing.assert_allclose(diagonal[1].asnumpy(), z_u * expected_u, **tolerance)
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_finite_difference_on_a_nonlinear_loss():
+    """
+    Feature: hessian_vector_product(method="finite_difference") where the gradient is not linear.
+    Description: L = sum(x * w**3) + sum(tanh(u)) * sum(w); w (2,), u (3,), x = (1, -2), a Rademacher vector v;
+        float64 NumPy gives the exact H v.
+    Expectation: the finite difference agrees with the exact product to 1e-2 relative (its error is of the
+        order of h = sqrt(eps32) (1 + max|w|) times the third derivative), and autodiff to 1e-5.
+    """
+    w_value, u_value, x_value = _f32([1.0, -2.0]), _f32([0.3, -0.7, 1.2]), _f32([1.0, -2.0])
+    w = Parameter(Tensor(w_value), name="w")
+    u = Parameter(Tensor(u_value), name="u")
+
+    def loss_fn(x):
+        return ops.sum(x * w ** 3) + ops.sum(ops.tanh(u)) * ops.sum(w)
+
+    grad_fn = ms.grad(loss_fn, None, [w, u])
+    v_w, v_u = _f32([1.0, 1.0]), _f32([-1.0, 1.0, 1.0])
+    w64, u64, x64 = (a.astype(np.float64) for a in (w_value, u_value, x_value))
+    sech2 = 1.0 / np.cosh(u64) ** 2
+    # H = [[diag(6 x w), 1 sech2^T], [sech2 1^T, diag(-2 tanh sech2) sum(w)]]
+    expected_w = 6 * x64 * w64 * v_w + np.sum(sech2 * v_u)
+    expected_u = sech2 * np.sum(v_w) - 2 * np.tanh(u64) * sech2 * np.sum(w64) * v_u
+    for method, rtol in (("autodiff", 1e-5), ("finite_difference", 1e-2)):
+        _, hv = hessian_vector_product(grad_fn, [w, u], (Tensor(x_value),), (Tensor(v_w), Tensor(v_u)), method)
+        error = np.linalg.norm(np.concatenate([hv[0].asnumpy() - expected_w, hv[1].asnumpy() - expected_u]))
+        assert error <= rtol * np.linalg.norm(np.concatenate([expected_w, expected_u])), (method, error)
+    np.testing.assert_array_equal(w.asnumpy(), w_value)
+    np.testing.assert_array_equal(u.asnumpy(), u_value)
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+@pytest.mark.parametrize("method", ["exact", "fd", None, 1])
+def test_unknown_method(method):
+    """
+    Feature: method argument of hessian_vector_product and hutchinson_diagonal.
+    Description: names that are not "autodiff" or "finite_difference".
+    Expectation: ValueError naming the function and the accepted values, before anything is computed.
+    """
+    w = Parameter(Tensor(_f32([1.0])), name="w")
+    grad_fn = ms.grad(lambda x: ops.sum(x * w ** 2), None, [w])
+    args = (grad_fn, [w], (Tensor(_f32([1.0])),))
+    with pytest.raises(ValueError, match=r"For 'hessian_vector_product', the 'hvp_method' must be one of "
+                                         r"\['autodiff', 'finite_difference'\], but got"):
+        hessian_vector_product(*args, (Tensor(_f32([1.0])),), method)
+    with pytest.raises(ValueError, match=r"For 'hutchinson_diagonal', the 'hvp_method' must be one of"):
+        hutchinson_diagonal(*args, [(Tensor(_f32([1.0])),)], method)
 
 
 def _batched_quadratic(matrix, rows):

@@ -24,6 +24,7 @@ import mindspore as ms
 from mindspore import Tensor
 
 from mindflow.cell.optimizers import draw_probes, gaussian_probe, rademacher_probe
+from mindflow.cell.optimizers.probes import bits_transform, flat_layout, host_stream_keys, probe_set_from_keys
 
 SIZE = 100_000
 # 4 standard deviations of a mean (or correlation) of SIZE independent unit-variance values
@@ -282,3 +283,38 @@ def test_batched_draw_equals_per_shape_draws(probe_fn, shapes):
                 np.testing.assert_array_equal(drawn[sample][index].asnumpy(), expected)
             else:
                 np.testing.assert_allclose(drawn[sample][index].asnumpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+@pytest.mark.parametrize("probe_fn", [rademacher_probe, gaussian_probe], ids=["rademacher", "gaussian"])
+@pytest.mark.parametrize("seed, counter, stream", [(0, 0, 0), (11, 4, 3), (2 ** 40 + 3, 2 ** 31 - 1, 7)])
+def test_host_stream_keys_give_the_same_probes(probe_fn, seed, counter, stream):
+    """
+    Feature: stream keys derived on the host (AdaHessian's plain call does so for the built-in probes).
+    Description: host_stream_keys (NumPy) for 4 shapes of 0-D to 3-D and two samples, then probe_set_from_keys
+        in a compiled function with the flat_layout of the shapes; seeds up to 2**40 + 3 (only the low 32 bits
+        count), counters up to 2**31 - 1, three streams.
+    Expectation: every probe equals probe_fn(shape, seed, counter, (index, sample, stream)): bit for bit for
+        Rademacher, within 1e-5 for Gaussian (its float transform may round differently over a longer vector).
+    """
+    shapes = ((4, 3), (), (2, 1, 3), (7,))
+    index, segment = flat_layout(shapes)
+    from_bits = bits_transform(probe_fn)
+
+    @ms.jit
+    def draw(keys, index, segment):
+        return probe_set_from_keys(from_bits, shapes, keys, index, segment)
+
+    for sample in range(2):
+        keys = host_stream_keys(seed, counter, len(shapes), sample, stream)
+        assert keys.dtype == np.int64 and keys.shape == (len(shapes),)
+        probes = draw(Tensor(keys), Tensor(index), Tensor(segment))
+        for position, shape in enumerate(shapes):
+            expected = probe_fn(shape, seed, counter, (position, sample, stream)).asnumpy()
+            assert probes[position].shape == shape
+            if probe_fn is rademacher_probe:
+                np.testing.assert_array_equal(probes[position].asnumpy(), expected)
+            else:
+                np.testing.assert_allclose(probes[position].asnumpy(), expected, rtol=1e-5, atol=1e-6)

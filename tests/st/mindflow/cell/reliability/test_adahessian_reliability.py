@@ -253,8 +253,9 @@ def test_operator_without_second_derivative(mode):
     """
     Feature: AdaHessian error for operators without a second derivative.
     Description: a network with MaxPool2d, whose gradient MindSpore 2.10 cannot differentiate again on CPU.
-    Expectation: a SecondOrderError that names the convolution weight and suggests curvature='gradient';
-        following the advice (that parameter in a curvature='gradient' group) trains.
+    Expectation: a SecondOrderError that names the convolution weight and suggests hvp_method='finite_difference'
+        and curvature='gradient'; following either advice trains (the finite difference with a non-zero
+        curvature estimate for the convolution weight).
     """
     del mode
     x = Tensor(np.random.default_rng(0).uniform(size=(2, 3, 8, 8)).astype(np.float32))
@@ -264,7 +265,7 @@ def test_operator_without_second_derivative(mode):
         return ops.mean(net(a) ** 2)
 
     optimizer = AdaHessian(net.trainable_params(), learning_rate=0.05)
-    with pytest.raises(SecondOrderError, match=r"curvature='gradient'") as info:
+    with pytest.raises(SecondOrderError, match=r"hvp_method='finite_difference'.*curvature='gradient'") as info:
         optimizer(ms.value_and_grad(loss_fn, None, optimizer.parameters), x)
     named = re.findall(r"parameters \[(.*?)\]", str(info.value))[0]
     assert "'0.weight'" in named
@@ -275,6 +276,15 @@ def test_operator_without_second_derivative(mode):
     optimizer = AdaHessian(groups, learning_rate=0.05, eps=1e-4)
     grad_fn = ms.value_and_grad(loss_fn, None, optimizer.parameters)
     first = float(optimizer(grad_fn, x).asnumpy())
+    for _ in range(20):
+        loss = float(optimizer(grad_fn, x).asnumpy())
+    assert loss < first
+
+    net = _maxpool_net()
+    optimizer = AdaHessian(net.trainable_params(), learning_rate=0.05, eps=1e-4, hvp_method="finite_difference")
+    grad_fn = ms.value_and_grad(loss_fn, None, optimizer.parameters)
+    first = float(optimizer(grad_fn, x).asnumpy())
+    assert float(np.abs(optimizer.moment2[0].asnumpy()).max()) > 0  # the convolution weight's curvature
     for _ in range(20):
         loss = float(optimizer(grad_fn, x).asnumpy())
     assert loss < first
