@@ -378,8 +378,12 @@ class AdaHessian(nn.Optimizer):
         self.expand_index = Tensor(np.concatenate(expand).astype(np.int32)) if self.expand_curvature else None
         # lr and weight decay per parameter (groups, or names excluded from decay) are gathered per element.
         self.per_parameter_rates = self.is_group_lr or self.is_group or not all(self.decay_flags)
-        segments = np.repeat(np.arange(len(sizes)), sizes).astype(np.int32)
-        self.segment_index = Tensor(segments) if self.per_parameter_rates else None
+        segments = Tensor(np.repeat(np.arange(len(sizes)), sizes).astype(np.int32))
+        self.segment_index = segments if self.per_parameter_rates else None
+        # per-parameter "all-zero curvature, non-zero gradient" flags as two segment reductions
+        self.element_segments = segments
+        self.reduced_segments = Tensor(np.repeat(np.arange(len(sizes)), reduced_sizes).astype(np.int32))
+        self.hutchinson_mask = Tensor(np.array([c == "hutchinson" for c in self.curvatures], np.bool_))
         powers = np.repeat(np.array(self.hessian_powers, np.float32) / 2.0, reduced_sizes)
         self.uniform_power = len(set(self.hessian_powers)) == 1
         self.half_power = Tensor(powers) if not self.uniform_power else self.hessian_powers[0] / 2.0
@@ -681,6 +685,7 @@ class AdaHessian(nn.Optimizer):
         else:
             c = self._flatten(curvatures) * inv_scale
             finite = ops.logical_and(finite, ops.isfinite(c).all())
+            self._record_flat_curvature(g, c, refresh)
             v_refreshed = self.beta2 * v_old + self.one_minus_beta2 * c * c
             v_new = ops.select(ops.logical_and(refresh, finite), v_refreshed, v_old)
         refresh_t = ops.cast(refresh, ms.float32)
@@ -711,8 +716,6 @@ class AdaHessian(nn.Optimizer):
             ops.assign(self.moment1[i], m_new[offsets[i]:offsets[i + 1]].reshape(shape))
             if static_refresh is not False:
                 ops.assign(self.moment2[i], v_new[reduced[i]:reduced[i + 1]].reshape(self.reduced_shapes[i]))
-        if static_refresh is not False:
-            self._record_flat_curvature(grads, curvatures, refresh)
         finite_i = ops.cast(finite, ms.int32)
         ops.assign_add(self.global_step, finite_i.reshape((1,)))
         ops.assign_add(self.hessian_step, (finite_i * ops.cast(refresh, ms.int32)).reshape((1,)))
@@ -721,16 +724,13 @@ class AdaHessian(nn.Optimizer):
             self._loss_scaler.adjust(finite)
         return finite
 
-    def _record_flat_curvature(self, grads, curvatures, refresh):
-        """Flag parameters whose refreshed estimate is all zero while their gradient is not."""
-        flags = ()
-        for i, (grad, curvature) in enumerate(zip(grads, curvatures)):
-            if self.curvatures[i] == "hutchinson":
-                flat = ops.logical_and((curvature == 0).all(), (grad != 0).any())
-                flags += (ops.logical_and(flat, refresh),)
-            else:
-                flags += (Tensor(False),)
-        ops.assign(self.flat_curvature, ops.stack(flags))
+    def _record_flat_curvature(self, g, c, refresh):
+        """Flag parameters whose refreshed estimate is all zero while their gradient is not (flat ``g`` and ``c``)."""
+        count = len(self.param_shapes)
+        largest_c = ops.unsorted_segment_max(ops.abs(c), self.reduced_segments, count)
+        largest_g = ops.unsorted_segment_max(ops.abs(g), self.element_segments, count)
+        flags = ops.logical_and(ops.logical_and(largest_c == 0, largest_g > 0), self.hutchinson_mask)
+        ops.assign(self.flat_curvature, ops.logical_and(flags, refresh))
 
 
 class _CompiledStep(Cell):
