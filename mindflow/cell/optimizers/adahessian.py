@@ -561,8 +561,11 @@ class AdaHessian(nn.Optimizer):
         if not self.hutchinson_index:
             return checked_grad_fn(*inputs), ()
         weights = self.hutchinson_params
+        # restore=False: a finite difference may leave the weights moved, _apply overwrites them from the
+        # values read at the top of the step
         if len(self.hutchinson_index) == len(self._parameters):
-            return hutchinson_diagonal(checked_grad_fn, weights, inputs, self._probes(probe_key, probe_keys), self.hvp_method)
+            return hutchinson_diagonal(checked_grad_fn, weights, inputs, self._probes(probe_key, probe_keys),
+                                       self.hvp_method, None, False)
         index = self.hutchinson_index
 
         def partial_grad_fn(*args):
@@ -572,8 +575,8 @@ class AdaHessian(nn.Optimizer):
         output = checked_grad_fn(*inputs)
         grads = split_grad_output(output)[1]
         # the finite difference starts from these gradients rather than taking them again
-        _, diagonal = hutchinson_diagonal(partial_grad_fn, weights, inputs, self._probes(probe_key, probe_keys), self.hvp_method,
-                                          tuple(grads[i] for i in index))
+        _, diagonal = hutchinson_diagonal(partial_grad_fn, weights, inputs, self._probes(probe_key, probe_keys),
+                                          self.hvp_method, tuple(grads[i] for i in index), False)
         return output, diagonal
 
     def _curvatures(self, grads, diagonal):
@@ -618,19 +621,21 @@ class AdaHessian(nn.Optimizer):
         # State read here, outside any branch: inside a control-flow branch, a Parameter that the graph
         # only reads would keep its compile-time value after set_data (e.g. load_param_into_net).
         probe_key = (self.probe_seed + 0, self.hessian_step + 0)
+        # the parameters before the step: a finite-difference estimate moves them and _apply overwrites them
+        p_old = self._flatten(self._parameters)
         if self.update_interval == 1 or phase == _REFRESH:
             output, grads, curvatures = self._refresh_step(grad_fn, inputs, probe_key, probe_keys)
-            self._apply(grads, curvatures, Tensor(True), True)
+            self._apply(grads, curvatures, p_old, Tensor(True), True)
         elif phase == _LAZY:
             output, grads, curvatures = self._lazy_step(grad_fn, inputs)
-            self._apply(grads, curvatures, Tensor(False), False)
+            self._apply(grads, curvatures, p_old, Tensor(False), False)
         else:
             refresh = (self.global_step[0] % self.update_interval) == 0
             if refresh:
                 output, grads, curvatures = self._refresh_step(grad_fn, inputs, probe_key)
             else:
                 output, grads, curvatures = self._lazy_step(grad_fn, inputs)
-            self._apply(grads, curvatures, refresh, None)
+            self._apply(grads, curvatures, p_old, refresh, None)
         return split_grad_output(output)[0]
 
     def _scale_factor(self):
@@ -669,8 +674,10 @@ class AdaHessian(nn.Optimizer):
             decays += (wd_i if decayed else 0.0,)
         return lr, self._per_element(decays)
 
-    def _apply(self, grads, curvatures, refresh, static_refresh):
+    def _apply(self, grads, curvatures, p_old, refresh, static_refresh):
         """Unscale, check finiteness, update moments and parameters (or skip the whole step).
+
+        ``p_old``: the parameters as one flat vector, read before anything moved them.
 
         All parameters are updated as one flat vector, so a step runs a fixed number of kernels whatever the
         number of parameters. ``static_refresh`` is ``True``/``False`` when the graph is known to refresh (or
@@ -702,7 +709,6 @@ class AdaHessian(nn.Optimizer):
             denom = ops.gather(denom, self.expand_index, 0)
         m_old = self._flatten(self.moment1)
         m_new = self.beta1 * m_old + self.one_minus_beta1 * g
-        p_old = self._flatten(self._parameters)
         lr, weight_decay = self._rates()
         delta = (m_new / bias1) / denom
         if weight_decay is not None:

@@ -187,17 +187,26 @@ def _finite_difference_step(weights, vectors):
     return scale * (1.0 + ops.concat(weight_max).max()) / largest_vector
 
 
-def _finite_difference_product(grad_fn, weights, inputs, vectors, grads):
-    """``H v`` as ``(g(w + h v) - g(w)) / h``; ``grads`` is ``g(w)``, which the caller already has."""
+def _finite_difference_product(grad_fn, weights, inputs, vectors, grads, restore=True):
+    """``H v`` as ``(g(w + h v) - g(w)) / h``; ``grads`` is ``g(w)``, which the caller already has.
+
+    ``restore=False`` leaves the weights at ``w + h v``, for a caller that overwrites them next (AdaHessian
+    writes ``w - step`` computed from the ``w`` it read before).
+    """
     step = _finite_difference_step(weights, vectors)
-    saved = ()
-    for weight in weights:
-        saved += (weight + 0,)  # a copy: the weights are put back exactly, not as (w + h v) - h v
-    for weight, value, vector in zip(weights, saved, vectors):
-        ops.assign(weight, value + ops.cast(step * ops.cast(vector, ms.float32), value.dtype))
-    moved = split_grad_output(grad_fn(*inputs))[1]
-    for weight, value in zip(weights, saved):
-        ops.assign(weight, value)
+    if restore:
+        saved = ()
+        for weight in weights:
+            saved += (weight + 0,)  # a copy: the weights are put back exactly, not as (w + h v) - h v
+        for weight, value, vector in zip(weights, saved, vectors):
+            ops.assign(weight, value + ops.cast(step * ops.cast(vector, ms.float32), value.dtype))
+        moved = split_grad_output(grad_fn(*inputs))[1]
+        for weight, value in zip(weights, saved):
+            ops.assign(weight, value)
+    else:
+        for weight, vector in zip(weights, vectors):
+            ops.assign_add(weight, ops.cast(step * ops.cast(vector, ms.float32), weight.dtype))
+        moved = split_grad_output(grad_fn(*inputs))[1]
     hv = ()
     for grad, moved_grad in zip(grads, moved):
         hv += (ops.cast(ops.cast(moved_grad, ms.float32) - ops.cast(grad, ms.float32), grad.dtype) / step,)
@@ -285,24 +294,26 @@ def hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF):
     return _compiled(_hutchinson_diagonal, grad_fn, weights, method)(tuple(inputs), tuple(tuple(p) for p in probes))
 
 
-def _hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF, grads=None):
+def _hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF, grads=None, restore=True):
     """Graph-side body of :func:`hutchinson_diagonal`.
 
     ``grads``: for ``"finite_difference"``, the gradients at the unmoved weights when the caller has them
-    (the output is then ``grads``); otherwise ``grad_fn`` computes them first.
+    (the output is then ``grads``); otherwise ``grad_fn`` computes them first. ``restore=False``: the last
+    finite difference leaves the weights moved (see ``_finite_difference_product``).
     """
     if method == FINITE_DIFFERENCE:
         output = grads
         if grads is None:
             output = grad_fn(*inputs)
             grads = split_grad_output(output)[1]
-        hv = _finite_difference_product(grad_fn, weights, inputs, probes[0], grads)
+        hv = _finite_difference_product(grad_fn, weights, inputs, probes[0], grads, restore or len(probes) > 1)
     else:
         output, hv = _autodiff_product(grad_fn, weights, inputs, probes[0])
     diagonal = tuple(ops.cast(z, ms.float32) * ops.cast(h, ms.float32) for z, h in zip(probes[0], hv))
-    for sample in probes[1:]:
+    for position, sample in enumerate(probes[1:]):
         if method == FINITE_DIFFERENCE:
-            hv = _finite_difference_product(grad_fn, weights, inputs, sample, grads)
+            last = position == len(probes) - 2
+            hv = _finite_difference_product(grad_fn, weights, inputs, sample, grads, restore or not last)
         else:
             _, hv = _autodiff_product(grad_fn, weights, inputs, sample)
         diagonal = tuple(d + ops.cast(z, ms.float32) * ops.cast(h, ms.float32)

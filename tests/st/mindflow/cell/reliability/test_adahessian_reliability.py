@@ -76,18 +76,20 @@ def _assert_same_state(first, second, rtol=0.0, atol=0.0):
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
 @pytest.mark.env_onecard
-@pytest.mark.parametrize("update_interval", [1, 2])
-def test_nonfinite_step_is_skipped(mode, update_interval):
+@pytest.mark.parametrize("update_interval, hvp_method", [(1, "autodiff"), (2, "autodiff"), (1, "finite_difference")])
+def test_nonfinite_step_is_skipped(mode, update_interval, hvp_method):
     """
     Feature: AdaHessian non-finite handling.
-    Description: a batch full of NaN makes the gradient and the Hessian estimate NaN.
-    Expectation: the step is skipped (parameters, moments and counters unchanged), step_skipped is True,
-        a RuntimeWarning names the step, and the next finite step trains normally.
+    Description: a batch full of NaN makes the gradient and the Hessian estimate NaN; also with the estimate by
+        finite difference, which moves the parameters during the step.
+    Expectation: the step is skipped (parameters, moments and counters unchanged, bit for bit), step_skipped is
+        True, a RuntimeWarning names the step, and the next finite step trains normally.
     """
     del mode
     net = _mlp()
     x, y = _data()
-    optimizer = AdaHessian(net.trainable_params(), learning_rate=0.05, eps=1e-4, update_interval=update_interval)
+    optimizer = AdaHessian(net.trainable_params(), learning_rate=0.05, eps=1e-4, update_interval=update_interval,
+                           hvp_method=hvp_method)
     grad_fn = ms.value_and_grad(_regression_loss(net), None, optimizer.parameters)
     optimizer(grad_fn, x, y)
     before = _snapshot(optimizer)
