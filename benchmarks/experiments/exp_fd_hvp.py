@@ -62,13 +62,11 @@ class Library(nn.Cell):
         return output, hv
 
 
-class FiniteDifference(nn.Cell):
+class FiniteDifference(Library):
     """Gradient and H z by a forward difference of two gradients, with the step ``scale * (1 + max|w|)``."""
 
     def __init__(self, grad_fn, weights, scale):
-        super().__init__()
-        self.grad_fn = grad_fn
-        self.weights = weights
+        super().__init__(grad_fn, weights, "finite_difference")
         self.scale = scale
 
     def construct(self, probes, *inputs):

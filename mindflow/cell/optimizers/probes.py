@@ -20,6 +20,7 @@ out in PYNATIVE and GRAPH mode, on every backend, and after a checkpoint is rest
 state to save is the counter the optimizer already keeps.
 """
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import mindspore as ms
@@ -32,15 +33,18 @@ _MASK32 = 0xFFFFFFFF
 _MUL_A = 0x7FEB352D
 _MUL_B = 0x2C1B3C6D
 _SECOND_STREAM = 0x5BD1E995
+# NumPy under the names of the mindspore.ops bit operations, for the host twin of the key chain
+_NUMPY_BITS = SimpleNamespace(bitwise_xor=np.bitwise_xor, bitwise_right_shift=np.right_shift,
+                              bitwise_and=np.bitwise_and)
 
 
-def _mix32(x):
-    """Avalanche a tensor of int64 values holding 32-bit integers (xorshift-multiply rounds)."""
-    x = ops.bitwise_xor(x, ops.bitwise_right_shift(x, 16))
-    x = ops.bitwise_and(x * _MUL_A, _MASK32)
-    x = ops.bitwise_xor(x, ops.bitwise_right_shift(x, 15))
-    x = ops.bitwise_and(x * _MUL_B, _MASK32)
-    return ops.bitwise_xor(x, ops.bitwise_right_shift(x, 16))
+def _mix32(x, bits=ops):
+    """Avalanche int64 values holding 32-bit integers (xorshift-multiply rounds); ``bits=_NUMPY_BITS`` on arrays."""
+    x = bits.bitwise_xor(x, bits.bitwise_right_shift(x, 16))
+    x = bits.bitwise_and(x * _MUL_A, _MASK32)
+    x = bits.bitwise_xor(x, bits.bitwise_right_shift(x, 15))
+    x = bits.bitwise_and(x * _MUL_B, _MASK32)
+    return bits.bitwise_xor(x, bits.bitwise_right_shift(x, 16))
 
 
 def _as_int64(value):
@@ -182,15 +186,6 @@ def batched_probe_set(from_bits, shapes, seed, counter, sample, stream):
     return probes
 
 
-def _mix32_host(x):
-    """NumPy twin of ``_mix32`` on int64 arrays (the same products stay inside int64)."""
-    x = np.bitwise_xor(x, np.right_shift(x, 16))
-    x = np.bitwise_and(x * _MUL_A, _MASK32)
-    x = np.bitwise_xor(x, np.right_shift(x, 15))
-    x = np.bitwise_and(x * _MUL_B, _MASK32)
-    return np.bitwise_xor(x, np.right_shift(x, 16))
-
-
 def host_stream_keys(seed, counter, count, sample, stream):
     """The keys of the streams ``(i, sample, stream)``, ``i < count``, computed on the host (int64 array).
 
@@ -198,11 +193,11 @@ def host_stream_keys(seed, counter, count, sample, stream):
     Deriving them costs about sixty tiny kernels on the device, but microseconds in NumPy, so a caller that
     knows the counter on the host passes them to :func:`probe_set_from_keys`, which gives the same probes.
     """
-    key = _mix32_host(np.int64(int(seed) & _MASK32))
-    key = _mix32_host(np.bitwise_xor(key, np.int64(int(counter) & _MASK32)))
-    keys = _mix32_host(np.bitwise_xor(key, np.arange(count, dtype=np.int64)))
+    key = _mix32(np.int64(int(seed) & _MASK32), _NUMPY_BITS)
+    key = _mix32(np.bitwise_xor(key, np.int64(int(counter) & _MASK32)), _NUMPY_BITS)
+    keys = _mix32(np.bitwise_xor(key, np.arange(count, dtype=np.int64)), _NUMPY_BITS)
     for part in (sample, stream):
-        keys = _mix32_host(np.bitwise_xor(keys, np.int64(int(part) & _MASK32)))
+        keys = _mix32(np.bitwise_xor(keys, np.int64(int(part) & _MASK32)), _NUMPY_BITS)
     return keys
 
 
