@@ -18,12 +18,16 @@
 where reverse over reverse differentiates the gradient graph once more. Timed as compiled Cells in GRAPH
 mode, round-robin: ``grad`` (one gradient), ``exact`` (gradient and ``H z`` by
 ``hessian_vector_product``'s ``"autodiff"``), ``fd`` (its ``"finite_difference"``: two gradients, the
-weights moved in place and put back). Accuracy: the relative error of the
-Hutchinson product ``z * H z`` of ``fd`` against ``exact``, per parameter and over all, for several ``h``.
+weights moved in place and put back), and, on their own copies of the network, whole steps: ``adam`` (gradient
+and ``nn.Adam``), ``ah_1`` and ``ah_1_fd`` (AdaHessian's plain call, ``update_interval=1``, both methods). What a
+step costs beyond its products (probes, curvature, update) is the difference of the two. Accuracy: the relative
+error of the Hutchinson product ``z * H z`` of ``fd`` against ``exact``, per parameter and over all, for several
+``h``.
 
 Usage: python benchmarks/experiments/exp_fd_hvp.py --workload pinn_small [--steps 20]
 """
 import argparse
+import functools
 
 import numpy as np
 
@@ -32,6 +36,7 @@ import mindspore as ms
 from mindspore import Tensor, nn, ops
 
 import workloads
+from mindflow.cell.optimizers import AdaHessian
 from mindflow.cell.optimizers.hutchinson import _hessian_vector_product, split_grad_output
 
 EPS32 = float(np.finfo(np.float32).eps)
@@ -46,6 +51,20 @@ class Grad(nn.Cell):
 
     def construct(self, *inputs):
         return self.grad_fn(*inputs)
+
+
+class AdamStep(nn.Cell):
+    """A gradient and an nn.Adam update, as bench_optimizers.py's Adam step (compiled as a Cell)."""
+
+    def __init__(self, loss_fn, params):
+        super().__init__()
+        self.adam = nn.Adam(params, learning_rate=1e-3)
+        self.grad_fn = ms.value_and_grad(loss_fn, None, self.adam.parameters)
+
+    def construct(self, *inputs):
+        loss, grads = self.grad_fn(*inputs)
+        self.adam(grads)
+        return loss
 
 
 class Library(nn.Cell):
@@ -129,12 +148,23 @@ def main():
     functions = {"grad": lambda: grad_cell(*work.inputs),
                  "exact": lambda: exact(probes, *work.inputs),
                  "fd": lambda: fd(probes, *work.inputs)}
+    adam_work = workloads.build_workload(args.workload)
+    adam_step = AdamStep(adam_work.loss_fn, adam_work.params())
+    functions["adam"] = lambda: adam_step(*adam_work.inputs)
+    for name, method in (("ah_1", "autodiff"), ("ah_1_fd", "finite_difference")):
+        copy = workloads.build_workload(args.workload)
+        optimizer = AdaHessian(copy.params(), learning_rate=1e-3, hvp_method=method)
+        step_grad_fn = ms.value_and_grad(copy.loss_fn, None, optimizer.parameters)
+        functions[name] = functools.partial(optimizer, step_grad_fn, *copy.inputs)
     first = common.first_calls(functions, ())
     timing = common.interleaved(functions, (), args.steps)
     common.report(f"{args.workload}: first call s {first}", timing)
-    base = timing["grad"]["median_ms"]
-    print(f"  ratios to one gradient: autodiff {timing['exact']['median_ms'] / base:.2f}, "
-          f"fd {timing['fd']['median_ms'] / base:.2f}")
+    median = {name: data["median_ms"] for name, data in timing.items()}
+    print(f"  per gradient: autodiff {median['exact'] / median['grad']:.2f}, fd {median['fd'] / median['grad']:.2f}; "
+          f"an Adam step {median['adam'] / median['grad']:.2f}")
+    print(f"  per Adam step: ah_1 {median['ah_1'] / median['adam']:.2f} (products "
+          f"{median['exact'] / median['adam']:.2f}), ah_1_fd {median['ah_1_fd'] / median['adam']:.2f} (products "
+          f"{median['fd'] / median['adam']:.2f})")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,9 @@ the seed comparison in README was made (from the application folder)::
 
     python scripts/plot_sweeps.py results/seeds/seed*_adam_cosine.json results/seeds/seed?_adahessian.json \\
         --only adam=0.01 --only adahessian=0.3 --only adahessian=0.5 --output images/seed_curves.png
+
+The ``metrics.json`` that ``train.py`` writes is read as a report of its optimizers' runs, so single trainings
+can be drawn as well (``images/finite_difference_curves.png``, see README).
 """
 import argparse
 import json
@@ -33,10 +36,20 @@ if APP_DIR not in sys.path:
 from src.plotting import plot_sweep_errors  # noqa: E402
 
 
+def as_sweep_report(data):
+    """A sweep report as it is, or the ``metrics.json`` of ``train.py`` turned into one (a run per optimizer)."""
+    if "runs" in data or not isinstance(data.get("optimizers"), dict):
+        return data
+    runs = [dict(record, optimizer=name, learning_rate=record["settings"]["learning_rate"])
+            for name, record in data["optimizers"].items()]
+    return dict(data, runs=runs)
+
+
 def main(argv=None):
     """Read the sweep files and write the PNG; returns its path."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sweeps", nargs="+", metavar="JSON", help="sweep files written by scripts/compare.py")
+    parser.add_argument("sweeps", nargs="+", metavar="JSON",
+                        help="sweep files written by scripts/compare.py, or metrics.json files of train.py")
     parser.add_argument("--output", required=True, help="PNG to write")
     parser.add_argument("--optimizers", default=None, help="comma-separated optimizers to draw (default: all)")
     parser.add_argument("--only", action="append", default=[], metavar="NAME=LR",
@@ -55,7 +68,7 @@ def main(argv=None):
     reports = []
     for path in args.sweeps:
         with open(path, "r", encoding="utf-8") as handle:
-            report = json.load(handle)
+            report = as_sweep_report(json.load(handle))
         if args.optimizers:
             wanted = set(args.optimizers.split(","))
             report = dict(report, runs=[r for r in report.get("runs", []) if r["optimizer"] in wanted])

@@ -81,7 +81,8 @@ def _run_labels(runs):
         peers = [r for r in runs if r["optimizer"] == run["optimizer"]]
         keys = sorted({key for r in peers for key in r["settings"]
                        if len({repr(p["settings"].get(key)) for p in peers}) > 1})
-        parts = [f"{SETTING_NAMES.get(key, key)} {run['settings'].get(key)}" for key in keys]
+        # a setting a run did not record had its default value
+        parts = [f"{SETTING_NAMES.get(key, key)} {run['settings'].get(key, 'default')}" for key in keys]
         if len({p["seed"] for p in peers}) > 1:
             parts.append(f"seed {run['seed']}")
         labels.append(_label(run["optimizer"]) + (f" ({', '.join(parts)})" if parts else ""))

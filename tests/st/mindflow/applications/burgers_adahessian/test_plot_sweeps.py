@@ -94,3 +94,37 @@ def test_script_refuses_malformed_only(tmp_path, app_script, value, capsys):
         app_script("plot_sweeps").main(["a.json", "--output", str(tmp_path / "x.png"), "--only", value])
     assert info.value.code == 2
     assert "--only expects NAME=LR" in capsys.readouterr().err
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_script_reads_train_metrics(tmp_path, app_script):
+    """
+    Feature: scripts/plot_sweeps.py on the metrics.json that train.py writes.
+    Description: two metrics files of seed 0, AdaHessian with hvp_method autodiff (no such setting recorded) and
+        finite_difference; a sweep report passed through as_sweep_report unchanged.
+    Expectation: each becomes a report with one run per optimizer (optimizer name and learning rate filled in),
+        the labels name the hvp_method that differs ("default" where a run did not record it), and the PNG is
+        written.
+    """
+    plot_sweeps = app_script("plot_sweeps")
+    sweep = _report(0, [("adam", 0.01, {})])
+    assert plot_sweeps.as_sweep_report(sweep) is sweep
+    paths = []
+    for method in (None, "finite_difference"):
+        settings = {"learning_rate": 0.5} if method is None else {"learning_rate": 0.5, "hvp_method": method}
+        record = {"settings": settings, "history": {"step": [0, 50], "rel_l2_error": [0.9, 0.4]}}
+        metrics = {"seed": 0, "overrides": [], "optimizers": {"adahessian": record}}
+        report = plot_sweeps.as_sweep_report(metrics)
+        assert [(r["optimizer"], r["learning_rate"]) for r in report["runs"]] == [("adahessian", 0.5)]
+        path = tmp_path / f"metrics_{method}.json"
+        path.write_text(json.dumps(metrics), encoding="utf-8")
+        paths.append(str(path))
+    runs = [dict(run, seed=0) for path in paths
+            for run in plot_sweeps.as_sweep_report(json.loads(open(path, encoding="utf-8").read()))["runs"]]
+    assert plotting._run_labels(runs) == [  # pylint: disable=protected-access
+        "AdaHessian (hvp_method default)", "AdaHessian (hvp_method finite_difference)"]
+    output = tmp_path / "fd.png"
+    plot_sweeps.main(paths + ["--output", str(output), "--only", "adahessian=0.5"])
+    assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
