@@ -37,4 +37,8 @@ bench upstream_pinn_small --frameworks upstream --workloads pinn_small --modes j
 $PY benchmarks/bench_optimizers.py --mindflow head --out "$OUT/memory.json" --skip-timing --blocking 1 \
     --memory-modes jit --memory-steps 3 --workloads cnn --frameworks mindspore,upstream --variants adam,ah_1
 bench ms_unset_pynative --frameworks mindspore --workloads cnn --modes pynative --blocking unset
+# exact and finite-difference H z (the default variants), graph mode, after the host-side probe keys
+bench ms_after_fd --frameworks mindspore --workloads pinn_small,cnn,pinn_large --modes graph --blocking 1
+$PY benchmarks/bench_optimizers.py --mindflow head --out "$OUT/memory_after_fd.json" --skip-timing --blocking 1 \
+    --memory-modes jit --memory-steps 3 --workloads cnn --frameworks mindspore
 $PY benchmarks/bench_optimizers.py --merge "$OUT"/*.json --out benchmarks/results.json

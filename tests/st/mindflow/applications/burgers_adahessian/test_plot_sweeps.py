@@ -121,8 +121,10 @@ def test_script_reads_train_metrics(tmp_path, app_script):
         path = tmp_path / f"metrics_{method}.json"
         path.write_text(json.dumps(metrics), encoding="utf-8")
         paths.append(str(path))
-    runs = [dict(run, seed=0) for path in paths
-            for run in plot_sweeps.as_sweep_report(json.loads(open(path, encoding="utf-8").read()))["runs"]]
+    runs = []
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            runs += [dict(run, seed=0) for run in plot_sweeps.as_sweep_report(json.load(handle))["runs"]]
     assert plotting._run_labels(runs) == [  # pylint: disable=protected-access
         "AdaHessian (hvp_method default)", "AdaHessian (hvp_method finite_difference)"]
     output = tmp_path / "fd.png"

@@ -270,8 +270,8 @@ def test_matches_numpy_reference(name, mode):
         consumes the same probes, with exact Hessian-vector products, also for the configuration whose
         AdaHessian takes them by finite difference (hvp_method="finite_difference").
     Expectation: parameters, moment1, moment2 (at its reduced shape), global_step and hessian_step agree at
-        every step (rtol 1e-5; 5e-3 with the finite difference, whose largest error seen is 1.4e-3), and the returned loss is the loss before the
-        step.
+        every step (rtol 1e-5; 5e-3 with the finite difference, whose largest error seen is 1.4e-3), and the
+        returned loss is the loss before the step.
     """
     snapshots, losses, _, _ = run_mindspore(name, mode)
     expected, expected_losses = run_numpy(name)
