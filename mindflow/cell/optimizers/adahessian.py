@@ -201,8 +201,9 @@ class AdaHessian(nn.Optimizer):
         hvp_method (str): How the Hessian-vector product :math:`H z` is computed. ``"autodiff"``:
             exactly, by differentiating the gradient again (reverse over reverse). ``"finite_difference"``:
             :math:`(g(\theta + h z) - g(\theta)) / h` with :math:`h = \sqrt{\epsilon_{mach}}(1 + \max|\theta|)
-            / \max|z|`, the parameters moved in place and restored exactly; it costs one more gradient
-            instead of a second-order backward pass (a refresh step 9 to 30 % cheaper in the benchmarks),
+            / \max|z|`, the parameters moved in place for that gradient and then overwritten by the update
+            (a skipped step restores them exactly); it costs one more gradient instead of a second-order
+            backward pass (a refresh step 9 to 30 % cheaper in the benchmarks),
             needs no second derivative of any operator, and has a relative error of :math:`10^{-3}` to
             :math:`10^{-2}`. The loss must be deterministic (no dropout). Default: ``"autodiff"``.
         kwargs: ``use_lazy`` and ``use_offload`` of :class:`mindspore.nn.Adam` are accepted only as ``False``.

@@ -88,10 +88,10 @@ def _inner_product(tensors, vectors):
     return total
 
 
-def check_hvp_method(method, caller):
+def check_hvp_method(method, caller, name="hvp_method"):
     """Return ``method`` if it names a way of computing ``H z``, else raise ValueError in ``caller``'s words."""
     if not isinstance(method, str) or method not in HVP_METHODS:
-        raise ValueError(f"For '{caller}', the 'hvp_method' must be one of {list(HVP_METHODS)}, but got {method!r}.")
+        raise ValueError(f"For '{caller}', the '{name}' must be one of {list(HVP_METHODS)}, but got {method!r}.")
     return method
 
 
@@ -145,7 +145,7 @@ def hessian_vector_product(grad_fn, weights, inputs, vectors, method=AUTODIFF):
         >>> print(hv[0])
         [ 6. 12.]
     """
-    check_hvp_method(method, "hessian_vector_product")
+    check_hvp_method(method, "hessian_vector_product", "method")
     if _in_graph():
         return _hessian_vector_product(grad_fn, weights, inputs, vectors, method)
     return _compiled(_hessian_vector_product, grad_fn, weights, method)(tuple(inputs), tuple(vectors))
@@ -288,7 +288,7 @@ def hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF):
         >>> print(diag[0])
         [ 6. 12.]
     """
-    check_hvp_method(method, "hutchinson_diagonal")
+    check_hvp_method(method, "hutchinson_diagonal", "method")
     if _in_graph():
         return _hutchinson_diagonal(grad_fn, weights, inputs, probes, method)
     return _compiled(_hutchinson_diagonal, grad_fn, weights, method)(tuple(inputs), tuple(tuple(p) for p in probes))

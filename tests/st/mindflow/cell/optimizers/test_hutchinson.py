@@ -178,10 +178,10 @@ def test_unknown_method(method):
     w = Parameter(Tensor(_f32([1.0])), name="w")
     grad_fn = ms.grad(lambda x: ops.sum(x * w ** 2), None, [w])
     args = (grad_fn, [w], (Tensor(_f32([1.0])),))
-    with pytest.raises(ValueError, match=r"For 'hessian_vector_product', the 'hvp_method' must be one of "
+    with pytest.raises(ValueError, match=r"For 'hessian_vector_product', the 'method' must be one of "
                                          r"\['autodiff', 'finite_difference'\], but got"):
         hessian_vector_product(*args, (Tensor(_f32([1.0])),), method)
-    with pytest.raises(ValueError, match=r"For 'hutchinson_diagonal', the 'hvp_method' must be one of"):
+    with pytest.raises(ValueError, match=r"For 'hutchinson_diagonal', the 'method' must be one of"):
         hutchinson_diagonal(*args, [(Tensor(_f32([1.0])),)], method)
 
 
