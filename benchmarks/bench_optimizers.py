@@ -374,12 +374,16 @@ def timing_runs(args):
     return runs
 
 
+def _chosen_variants(framework, args):
+    """The ``--variants`` that ``framework`` (mindspore or torch) has, in the table's order."""
+    return [v for v in (TORCH_VARIANTS if framework == "torch" else MS_VARIANTS) if v in args.variants]
+
+
 def run_timings(args):
     """All timing workers; returns the list of result records."""
     records = []
     for framework, workload, mode, blocking in timing_runs(args):
-        variants = UPSTREAM_VARIANTS if framework == "upstream" else \
-            [v for v in (TORCH_VARIANTS if framework == "torch" else MS_VARIANTS) if v in args.variants]
+        variants = UPSTREAM_VARIANTS if framework == "upstream" else _chosen_variants(framework, args)
         spec = {"framework": framework, "workload": workload, "mode": mode, "variants": list(variants),
                 "steps": args.steps, "warmup": args.warmup, "threads": args.threads,
                 "upstream_dir": args.upstream_dir, "time_budget_s": args.time_budget or 1e9}
@@ -410,8 +414,7 @@ def run_memory(args):
         for mode in args.memory_modes:
             frameworks = [f for f in args.frameworks if f != "torch" or mode == "pynative"]
             for framework in frameworks:
-                variants = UPSTREAM_VARIANTS[1:] if framework == "upstream" else \
-                    [v for v in (TORCH_VARIANTS if framework == "torch" else MS_VARIANTS) if v in args.variants]
+                variants = UPSTREAM_VARIANTS[1:] if framework == "upstream" else _chosen_variants(framework, args)
                 if framework == "upstream" and mode == "graph":
                     continue
                 for variant in variants:

@@ -379,10 +379,9 @@ class AdaHessian(nn.Optimizer):
         self.expand_index = Tensor(np.concatenate(expand).astype(np.int32)) if self.expand_curvature else None
         # lr and weight decay per parameter (groups, or names excluded from decay) are gathered per element.
         self.per_parameter_rates = self.is_group_lr or self.is_group or not all(self.decay_flags)
-        segments = Tensor(np.repeat(np.arange(len(sizes)), sizes).astype(np.int32))
-        self.segment_index = segments if self.per_parameter_rates else None
-        # per-parameter "all-zero curvature, non-zero gradient" flags as two segment reductions
-        self.element_segments = segments
+        # The parameter of every element (and of every averaged block): per-parameter rates are gathered with
+        # it, and the "all-zero curvature, non-zero gradient" flags are two segment reductions over it.
+        self.segment_index = Tensor(np.repeat(np.arange(len(sizes)), sizes).astype(np.int32))
         self.reduced_segments = Tensor(np.repeat(np.arange(len(sizes)), reduced_sizes).astype(np.int32))
         self.hutchinson_mask = Tensor(np.array([c == "hutchinson" for c in self.curvatures], np.bool_))
         powers = np.repeat(np.array(self.hessian_powers, np.float32) / 2.0, reduced_sizes)
@@ -735,7 +734,7 @@ class AdaHessian(nn.Optimizer):
         """Flag parameters whose refreshed estimate is all zero while their gradient is not (flat ``g`` and ``c``)."""
         count = len(self.param_shapes)
         largest_c = ops.unsorted_segment_max(ops.abs(c), self.reduced_segments, count)
-        largest_g = ops.unsorted_segment_max(ops.abs(g), self.element_segments, count)
+        largest_g = ops.unsorted_segment_max(ops.abs(g), self.segment_index, count)
         flags = ops.logical_and(ops.logical_and(largest_c == 0, largest_g > 0), self.hutchinson_mask)
         ops.assign(self.flat_curvature, ops.logical_and(flags, refresh))
 

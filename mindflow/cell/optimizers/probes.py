@@ -177,13 +177,7 @@ def batched_probe_set(from_bits, shapes, seed, counter, sample, stream):
         index += (ops.arange(0, size, dtype=ms.int64),)
     element_keys = ops.concat(element_keys)
     index = ops.concat(index)
-    values = from_bits(_hash_index(index, element_keys))
-    probes = ()
-    start = 0
-    for shape, size in zip(shapes, sizes):
-        probes += (values[start:start + size].reshape(tuple(shape)),)
-        start += size
-    return probes
+    return _split_flat(from_bits(_hash_index(index, element_keys)), shapes)
 
 
 def host_stream_keys(seed, counter, count, sample, stream):
@@ -215,14 +209,18 @@ def probe_set_from_keys(from_bits, shapes, keys, index, segment):
     ``keys``: int64 Tensor, one key per shape; ``index``/``segment``: the layout of :func:`flat_layout` as
     Tensors. Gives exactly the probes of :func:`batched_probe_set` for the same streams.
     """
-    values = from_bits(_hash_index(index, ops.gather(keys, segment, 0)))
-    probes = ()
+    return _split_flat(from_bits(_hash_index(index, ops.gather(keys, segment, 0))), shapes)
+
+
+def _split_flat(values, shapes):
+    """The consecutive pieces of the flat vector ``values``, reshaped to ``shapes``."""
+    pieces = ()
     start = 0
     for shape in shapes:
         size = _size(shape)
-        probes += (values[start:start + size].reshape(tuple(shape)),)
+        pieces += (values[start:start + size].reshape(tuple(shape)),)
         start += size
-    return probes
+    return pieces
 
 
 def bits_transform(probe_fn):
