@@ -24,9 +24,11 @@ of every variant (compilation included) and then times ``--steps`` steps per var
 order (Adam, AdaHessian k=1, AdaHessian k=10, Adam, ...) so that load from other processes on the
 machine affects all variants alike. Every step ends with the loss copied to the host. Reported are
 the median, mean, minimum and maximum; for ``update_interval=10`` the amortized step cost
-``(median refresh step + 9 * median lazy step) / 10``. Peak memory is measured in separate processes
-that run one variant each (``--memory-modes``): the peak resident set size (``ru_maxrss``) and its
-increase over the RSS after imports and data set-up.
+``(median refresh step + 9 * median lazy step) / 10``. The ratio to Adam still varies from one worker
+process to the next (here by 0.1 to 0.2), so ``--repeats N`` runs every configuration N times, in turn,
+and adds a table of the median ratio over the runs with its range; the targets are checked on that median.
+Peak memory is measured in separate processes that run one variant each (``--memory-modes``): the peak
+resident set size (``ru_maxrss``) and its increase over the RSS after imports and data set-up.
 """
 import argparse
 import datetime
@@ -382,29 +384,35 @@ def _chosen_variants(framework, args):
 def run_timings(args):
     """All timing workers; returns the list of result records."""
     records = []
-    for framework, workload, mode, blocking in timing_runs(args):
-        variants = UPSTREAM_VARIANTS if framework == "upstream" else _chosen_variants(framework, args)
-        spec = {"framework": framework, "workload": workload, "mode": mode, "variants": list(variants),
-                "steps": args.steps, "warmup": args.warmup, "threads": args.threads,
-                "upstream_dir": args.upstream_dir, "time_budget_s": args.time_budget or 1e9}
-        if framework == "upstream" and mode == "graph":
-            # a Cell called with a function argument compiles anew on every call: a few steps only
-            spec.update(steps=min(args.steps, args.upstream_graph_steps), warmup=1)
-        _log(f"[bench] {framework} {workload} {mode} blocking={blocking} ...")
-        record = {"framework": framework, "workload": workload, "mode": mode,
-                  "host_blocking_run": blocking, "threads": args.threads}
-        if framework == "mindspore":
-            record.update(mindflow_version(args.mindflow_root))
-        record.update(run_worker(spec, bool(blocking), args.timeout, args.mindflow_root))
-        result = record
-        if "variants" in result:
-            record["ratios"] = _ratios(result["variants"])
-            _log("[bench]   " + ", ".join(f"{name} {data['median_s'] * 1e3:.1f} ms (first {data['first_step_s']:.1f} s)"
-                                         for name, data in result["variants"].items()))
-        else:
-            _log(f"[bench]   {result['error']}")
-        records.append(record)
+    for repeat in range(args.repeats):
+        for framework, workload, mode, blocking in timing_runs(args):
+            records.append(_timing_record(args, framework, workload, mode, blocking, repeat))
     return records
+
+
+def _timing_record(args, framework, workload, mode, blocking, repeat):
+    """One timing worker's record; ``repeat`` numbers the runs of one configuration (``--repeats``)."""
+    variants = UPSTREAM_VARIANTS if framework == "upstream" else _chosen_variants(framework, args)
+    spec = {"framework": framework, "workload": workload, "mode": mode, "variants": list(variants),
+            "steps": args.steps, "warmup": args.warmup, "threads": args.threads,
+            "upstream_dir": args.upstream_dir, "time_budget_s": args.time_budget or 1e9}
+    if framework == "upstream" and mode == "graph":
+        # a Cell called with a function argument compiles anew on every call: a few steps only
+        spec.update(steps=min(args.steps, args.upstream_graph_steps), warmup=1)
+    run = f" (run {repeat + 1} of {args.repeats})" if args.repeats > 1 else ""
+    _log(f"[bench] {framework} {workload} {mode} blocking={blocking}{run} ...")
+    record = {"framework": framework, "workload": workload, "mode": mode,
+              "host_blocking_run": blocking, "threads": args.threads, "repeat": repeat}
+    if framework == "mindspore":
+        record.update(mindflow_version(args.mindflow_root))
+    record.update(run_worker(spec, bool(blocking), args.timeout, args.mindflow_root))
+    if "variants" in record:
+        record["ratios"] = _ratios(record["variants"])
+        _log("[bench]   " + ", ".join(f"{name} {data['median_s'] * 1e3:.1f} ms (first {data['first_step_s']:.1f} s)"
+                                     for name, data in record["variants"].items()))
+    else:
+        _log(f"[bench]   {record['error']}")
+    return record
 
 
 def run_memory(args):
@@ -449,14 +457,14 @@ def table(records):
     lines = ["| workload | mode | framework | MS_DEV_HOST_BLOCKING_RUN | threads | Adam ms (min-max) | "
              "AdaHessian k=1 ms | AdaHessian k=10 ms (amortized) | k=1 / Adam | k=10 / Adam | "
              "k=1 / Adam, H z by finite difference | k=10 / Adam, finite difference | "
-             "first step s (Adam / k=1 / k=10 [/ k=1 fd / k=10 fd]) | steps | mindflow |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "first step s (Adam / k=1 / k=10 [/ k=1 fd / k=10 fd]) | steps | mindflow | run |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for record in records:
         blocking = "-" if record["host_blocking_run"] is None else ("1" if record["host_blocking_run"] else "unset")
         threads = record.get("threads", 1) or "25 (default)"
         head = f"| {record['workload']} | {record['mode']} | {record['framework']} | {blocking} | {threads} |"
         if "variants" not in record:
-            lines.append(head + f" {record['error'][:60]!r} | | | | | | | | | |".replace("\n", " "))
+            lines.append(head + f" {record['error'][:60]!r} | | | | | | | | | | |".replace("\n", " "))
             continue
         variants, ratios = record["variants"], record["ratios"]
         ah_1 = variants.get("ah_1") or variants.get("upstream_ah")
@@ -468,7 +476,8 @@ def table(records):
                      f"{_fmt_ms(ah_10, 'amortized_s')} | {_fmt_ratio(ah_1_ratio)} | "
                      f"{_fmt_ratio(ratios.get('ah_10'))} | {_fmt_ratio(ratios.get('ah_1_fd'))} | "
                      f"{_fmt_ratio(ratios.get('ah_10_fd'))} | {firsts} | "
-                     f"{min(v['steps'] for v in variants.values())} | {_version_label(record)} |")
+                     f"{min(v['steps'] for v in variants.values())} | {_version_label(record)} | "
+                     f"{record.get('repeat', 0) + 1} |")
     return "\n".join(lines)
 
 
@@ -496,21 +505,65 @@ def memory_table(records):
     return "\n".join(lines)
 
 
-def goals(records, memory):
-    """The issue's targets, per MindSpore record: ratios and memory against the limits."""
-    checks = []
+def ratio_groups(records):
+    """The AdaHessian/Adam ratios of the runs of each configuration (``--repeats``, or merged files).
+
+    Runs are grouped by framework, workload, mode, blocking setting, threads and the timed ``adahessian.py``;
+    per variant: the median ratio over the runs, its minimum and maximum, and the number of runs.
+    """
+    groups = {}
     for record in records:
-        if record["framework"] != "mindspore" or "ratios" not in record:
+        if "ratios" not in record:
             continue
-        factor = 1.5 if record["mode"] == "pynative" else 1.0
+        key = (record["framework"], record["workload"], record["mode"], record["host_blocking_run"],
+               record.get("threads", 1), record.get("adahessian_py_sha1"))
+        group = groups.setdefault(key, {"framework": key[0], "workload": key[1], "mode": key[2],
+                                        "host_blocking_run": key[3], "threads": key[4],
+                                        "version": _version_label(record), "runs": 0, "values": {}})
+        group["runs"] += 1
+        for variant, value in record["ratios"].items():
+            group["values"].setdefault(variant, []).append(value)
+    result = []
+    for group in groups.values():
+        values = group.pop("values")
+        group["ratios"] = {variant: {"median": statistics.median(v), "min": min(v), "max": max(v), "runs": len(v)}
+                           for variant, v in values.items()}
+        result.append(group)
+    return result
+
+
+def ratio_table(groups):
+    """Markdown table of the median AdaHessian/Adam ratio over repeated runs, with its range."""
+    variants = ("ah_1", "ah_10", "ah_1_fd", "ah_10_fd", "upstream_ah")
+    lines = ["| workload | mode | framework | MS_DEV_HOST_BLOCKING_RUN | runs | " + " | ".join(
+        f"{v} / Adam, median (min-max)" for v in variants) + " | mindflow |",
+             "| --- | --- | --- | --- | --- | " + " | ".join("---" for _ in variants) + " | --- |"]
+    for group in groups:
+        blocking = "-" if group["host_blocking_run"] is None else ("1" if group["host_blocking_run"] else "unset")
+        cells = []
+        for variant in variants:
+            data = group["ratios"].get(variant)
+            cells.append("-" if data is None else f"{data['median']:.2f} ({data['min']:.2f}-{data['max']:.2f})")
+        lines.append(f"| {group['workload']} | {group['mode']} | {group['framework']} | {blocking} | "
+                     f"{group['runs']} | " + " | ".join(cells) + f" | {group['version']} |")
+    return "\n".join(lines)
+
+
+def goals(records, memory):
+    """The issue's targets for MindSpore: the median ratio over a configuration's runs, and memory, against limits."""
+    checks = []
+    for group in ratio_groups(records):
+        if group["framework"] != "mindspore":
+            continue
+        factor = 1.5 if group["mode"] == "pynative" else 1.0
         for variant, limit in (("ah_1", 2.0), ("ah_10", 1.25), ("ah_1_fd", 2.0), ("ah_10_fd", 1.25)):
-            value = record["ratios"].get(variant)
-            if value is None:
+            data = group["ratios"].get(variant)
+            if data is None:
                 continue
-            checks.append({"workload": record["workload"], "mode": record["mode"],
-                           "host_blocking_run": record["host_blocking_run"], "what": f"{variant}/adam time",
-                           "value": value, "limit": limit * factor,
-                           "met": value <= limit * factor})
+            checks.append({"workload": group["workload"], "mode": group["mode"],
+                           "host_blocking_run": group["host_blocking_run"], "what": f"{variant}/adam time",
+                           "value": data["median"], "min": data["min"], "max": data["max"], "runs": data["runs"],
+                           "limit": limit * factor, "met": data["median"] <= limit * factor})
     peaks = {}
     for record in memory:
         if record["framework"] == "mindspore" and "increase_mb" in record:
@@ -537,7 +590,7 @@ def _meta(args):
     return {"command": " ".join([os.path.relpath(sys.executable, REPO_ROOT)] + sys.argv),
             "date": datetime.datetime.now().isoformat(timespec="seconds"), "host": platform.node(),
             "cpu_count": os.cpu_count(), "load_average_start": os.getloadavg(), "python": platform.python_version(),
-            "versions": versions, "steps": args.steps, "warmup": args.warmup,
+            "versions": versions, "steps": args.steps, "warmup": args.warmup, "repeats": args.repeats,
             "threads": args.threads, "learning_rate": LEARNING_RATE,
             "blocking_settings": args.blocking, "workloads": args.workloads, "modes": args.modes,
             "frameworks": args.frameworks, "git": git_state(), "adahessian": mindflow_version(args.mindflow_root)}
@@ -559,6 +612,9 @@ def parse_args(argv=None):
                              "(H z by finite difference); upstream: always adam and its AdaHessian")
     parser.add_argument("--steps", type=int, default=30, help="timed steps per variant")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant, the first included")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="worker processes per configuration, run in turn; the tables add the median ratio over "
+                             "them and its range (the ratio varies by about 0.1 to 0.2 from run to run here)")
     parser.add_argument("--threads", type=int, default=1,
                         help="MindSpore CPU kernel threads and torch intra-op threads (0: MindSpore's default of 25, "
                              "torch = cores)")
@@ -591,6 +647,8 @@ def parse_args(argv=None):
         unknown = sorted(set(values) - set(allowed))
         if unknown:
             parser.error(f"unknown {name}: {unknown}")
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, but got {args.repeats}")
     args.blocking = {"both": [None, "1"], "unset": [None], "1": ["1"]}[args.blocking]
     args.mindflow_root = export_head(os.path.join(HERE, ".cache", "head")) if args.mindflow == "head" else REPO_ROOT
     return args
@@ -650,6 +708,10 @@ def main(argv=None):
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=1)
     print(table(records))
+    groups = ratio_groups(records)
+    if any(group["runs"] > 1 for group in groups):
+        print()
+        print(ratio_table(groups))
     if memory:
         print()
         print(memory_table(memory))
