@@ -41,4 +41,7 @@ bench ms_unset_pynative --frameworks mindspore --workloads cnn --modes pynative 
 bench ms_after_fd --frameworks mindspore --workloads pinn_small,cnn,pinn_large --modes graph --blocking 1
 $PY benchmarks/bench_optimizers.py --mindflow head --out "$OUT/memory_after_fd.json" --skip-timing --blocking 1 \
     --memory-modes jit --memory-steps 3 --workloads cnn --frameworks mindspore
+# the same three runs over: the median ratio of three worker processes and its range
+bench ms_repeats3 --frameworks mindspore --workloads pinn_small,cnn,pinn_large --modes graph --blocking 1 \
+    --repeats 3 --time-budget 150
 $PY benchmarks/bench_optimizers.py --merge "$OUT"/*.json --out benchmarks/results.json
