@@ -452,6 +452,13 @@ def _fmt_ratio(value):
     return "-" if value is None else f"{value:.2f}"
 
 
+def _blocking_label(setting):
+    """How a table shows a MS_DEV_HOST_BLOCKING_RUN setting: "1", "unset", or "-" where it does not apply."""
+    if setting is None:
+        return "-"
+    return "1" if setting else "unset"
+
+
 def table(records):
     """Markdown table of the timing records."""
     lines = ["| workload | mode | framework | MS_DEV_HOST_BLOCKING_RUN | threads | Adam ms (min-max) | "
@@ -460,7 +467,7 @@ def table(records):
              "first step s (Adam / k=1 / k=10 [/ k=1 fd / k=10 fd]) | steps | mindflow | run |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for record in records:
-        blocking = "-" if record["host_blocking_run"] is None else ("1" if record["host_blocking_run"] else "unset")
+        blocking = _blocking_label(record["host_blocking_run"])
         threads = record.get("threads", 1) or "25 (default)"
         head = f"| {record['workload']} | {record['mode']} | {record['framework']} | {blocking} | {threads} |"
         if "variants" not in record:
@@ -539,7 +546,7 @@ def ratio_table(groups):
         f"{v} / Adam, median (min-max)" for v in variants) + " | mindflow |",
              "| --- | --- | --- | --- | --- | " + " | ".join("---" for _ in variants) + " | --- |"]
     for group in groups:
-        blocking = "-" if group["host_blocking_run"] is None else ("1" if group["host_blocking_run"] else "unset")
+        blocking = _blocking_label(group["host_blocking_run"])
         cells = []
         for variant in variants:
             data = group["ratios"].get(variant)
