@@ -16,10 +16,11 @@
 
 The plain call reads the step counter (``update_interval > 1``), derives the probes' stream keys on the host
 (refresh steps), checks the execution mode, calls the compiled step Cell and reads the skipped-step flag. This
-script times, per call, the whole plain call and the compiled Cell's call inside it; their difference is the
-host part. It does so for ``update_interval`` 1 and 10, with the execution mode read by
-``mindspore.get_context("mode")`` (as before) and by the optimizer's ``_execution_mode`` (as now), all
-interleaved with an Adam step in one process, so that the machine's changing speed hits every variant alike.
+script times, per call, the whole plain call, the compiled Cell's call inside it (their difference is the
+host part) and the derivation of the probe keys. It does so for ``update_interval`` 1 and 10, with the
+execution mode read by ``mindspore.get_context("mode")`` (as before) and by the optimizer's ``_execution_mode``
+(as now), all interleaved with an Adam step in one process, so that the machine's changing speed hits every
+variant alike.
 
 Usage: python benchmarks/experiments/exp_host_overhead.py --workload pinn_small --steps 100
 """
@@ -39,20 +40,20 @@ from mindflow.cell.optimizers import adahessian as adahessian_module
 _MODE_GETTERS = {"get_context": lambda: ms.get_context("mode"), "_execution_mode": adahessian_module._execution_mode}
 
 
-class _CellTimer:
-    """Wraps ``_CompiledStep.__call__`` to record how long each call of the compiled step takes."""
+class _Timer:
+    """Wraps a method of ``owner`` to record how long its last call took (0 when it was not called)."""
 
-    def __init__(self):
+    def __init__(self, owner, name):
         self.last = 0.0
-        self._call = adahessian_module._CompiledStep.__call__
+        method = getattr(owner, name)
         timer = self
 
-        def timed(cell, *args, **kwargs):
+        def timed(*args, **kwargs):
             start = time.perf_counter()
-            result = timer._call(cell, *args, **kwargs)
+            result = method(*args, **kwargs)
             timer.last = time.perf_counter() - start
             return result
-        adahessian_module._CompiledStep.__call__ = timed
+        setattr(owner, name, timed)
 
 
 def _adam_step(workload):
@@ -68,7 +69,8 @@ def _adam_step(workload):
 
 def run(name, steps, warmup):
     """Median host part of the plain call per variant, in ms and in Adam steps."""
-    timer = _CellTimer()
+    cell_timer = _Timer(adahessian_module._CompiledStep, "__call__")
+    keys_timer = _Timer(AdaHessian, "_host_probe_keys")
     inputs = workloads.build_workload(name).inputs
     adam = _adam_step(workloads.build_workload(name))
     variants = {}
@@ -80,7 +82,7 @@ def run(name, steps, warmup):
             grad_fn = ms.value_and_grad(workload.loss_fn, None, optimizer.parameters)
             variants[f"k={interval}, {getter}"] = (optimizer, grad_fn, getter)
     adam_times = []
-    records = {label: {"total": [], "cell": [], "refresh": []} for label in variants}
+    records = {label: {"total": [], "cell": [], "keys": [], "refresh": []} for label in variants}
     for step in range(warmup + steps):
         start = time.perf_counter()
         common.sync(adam(*inputs))
@@ -89,13 +91,15 @@ def run(name, steps, warmup):
         for label, (optimizer, grad_fn, getter) in variants.items():
             adahessian_module._execution_mode = _MODE_GETTERS[getter]
             refresh = int(optimizer.global_step.asnumpy()[0]) % optimizer.update_interval == 0
+            keys_timer.last = 0.0
             start = time.perf_counter()
             loss = optimizer(grad_fn, *inputs)
             total = time.perf_counter() - start
             common.sync(loss)
             if step >= warmup:
                 records[label]["total"].append(total)
-                records[label]["cell"].append(timer.last)
+                records[label]["cell"].append(cell_timer.last)
+                records[label]["keys"].append(keys_timer.last)
                 records[label]["refresh"].append(refresh)
     adahessian_module._execution_mode = _MODE_GETTERS["_execution_mode"]
     adam_ms = statistics.median(adam_times) * 1e3
@@ -106,13 +110,16 @@ def run(name, steps, warmup):
             if not chosen:
                 continue
             host = statistics.median(data["total"][i] - data["cell"][i] for i in chosen) * 1e3
+            keys = statistics.median(data["keys"][i] for i in chosen) * 1e3
             total = statistics.median(data["total"][i] for i in chosen) * 1e3
             results[f"{label}, {phase} ({len(chosen)} calls)"] = (
-                f"host part {host:.3f} ms ({host / adam_ms:.3f} Adam steps); whole call {total:.2f} ms "
-                f"({total / adam_ms:.3f} Adam steps)")
-    for getter, function in _MODE_GETTERS.items():
+                f"host part {host:.3f} ms ({host / adam_ms:.3f} Adam steps; probe keys {keys:.3f} ms); whole call "
+                f"{total:.2f} ms ({total / adam_ms:.3f} Adam steps)")
+    alone = dict(_MODE_GETTERS)
+    alone["probe keys (_host_probe_keys)"] = variants["k=1, _execution_mode"][0]._host_probe_keys
+    for label, function in alone.items():
         seconds = timeit.timeit(function, number=2000) / 2000
-        results[f"{getter}() alone"] = f"{seconds * 1e6:.1f} us"
+        results[f"{label}, one call alone"] = f"{seconds * 1e6:.1f} us"
     common.report(f"{name}: host part of the plain call (GRAPH mode, {steps} interleaved steps)", results)
 
 

@@ -47,8 +47,9 @@ _DECIDE_IN_GRAPH, _REFRESH, _LAZY = 0, 1, 2
 def _execution_mode():
     """MindSpore's execution mode, read on every plain call.
 
-    ``mindspore.get_context("mode")`` validates its key against the device (17 us here, and up to 0.2 ms right
-    after a step, some 2 % of a small PINN's Adam step); the getter MindSpore's own modules use costs 1 us.
+    ``mindspore.get_context("mode")`` validates its key against the device on every call: replacing it with the
+    getter MindSpore's own modules use (under 1 us) saves 0.1 to 0.3 ms per plain call here, 1 to 3 % of an Adam
+    step of a small PINN (``benchmarks/experiments/exp_host_overhead.py``).
     """
     getter = getattr(context, "_get_mode", None)
     return getter() if getter is not None else ms.get_context("mode")
