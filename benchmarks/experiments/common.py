@@ -53,6 +53,20 @@ def sync(output):
     return output
 
 
+def adam_step(workload, learning_rate=1e-3):
+    """The baseline step ``step(*inputs) -> loss``: ``mindspore.value_and_grad`` and ``nn.Adam`` on ``workload``."""
+    # pylint: disable=import-outside-toplevel
+    import mindspore as ms
+    adam = ms.nn.Adam(workload.params(), learning_rate=learning_rate)
+    grad_fn = ms.value_and_grad(workload.loss_fn, None, adam.parameters)
+
+    def step(*inputs):
+        loss, grads = grad_fn(*inputs)
+        adam(grads)
+        return loss
+    return step
+
+
 def first_calls(functions, args):
     """Seconds of the first call of every function (compilation included), in order."""
     result = {}

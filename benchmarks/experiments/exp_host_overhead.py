@@ -56,23 +56,12 @@ class _Timer:
         setattr(owner, name, timed)
 
 
-def _adam_step(workload):
-    adam = ms.nn.Adam(workload.params(), learning_rate=1e-3)
-    grad_fn = ms.value_and_grad(workload.loss_fn, None, adam.parameters)
-
-    def step(*inputs):
-        loss, grads = grad_fn(*inputs)
-        adam(grads)
-        return loss
-    return step
-
-
 def run(name, steps, warmup):
     """Median host part of the plain call per variant, in ms and in Adam steps."""
     cell_timer = _Timer(adahessian_module._CompiledStep, "__call__")
     keys_timer = _Timer(AdaHessian, "_host_probe_keys")
     inputs = workloads.build_workload(name).inputs
-    adam = _adam_step(workloads.build_workload(name))
+    adam = common.adam_step(workloads.build_workload(name))
     variants = {}
     for interval in (1, 10):
         for getter in _MODE_GETTERS:

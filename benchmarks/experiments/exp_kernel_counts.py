@@ -40,7 +40,7 @@ import numpy as np
 
 import common
 import mindspore as ms
-from mindspore import Parameter, ParameterTuple, Tensor, nn, ops
+from mindspore import Parameter, ParameterTuple, Tensor, ops
 
 import workloads
 from mindflow.cell.optimizers import AdaHessian
@@ -114,17 +114,6 @@ class FusedLazyAdaHessian(AdaHessian):
         return finite
 
 
-def _adam_step(workload):
-    adam = nn.Adam(workload.params(), learning_rate=1e-3)
-    grad_fn = ms.value_and_grad(workload.loss_fn, None, adam.parameters)
-
-    def step(*inputs):
-        loss, grads = grad_fn(*inputs)
-        adam(grads)
-        return loss
-    return step
-
-
 def _optimizer(cls, workload, **kwargs):
     optimizer = cls(workload.params(), learning_rate=1e-3, **kwargs)
     return optimizer, ms.value_and_grad(workload.loss_fn, None, optimizer.parameters)
@@ -163,7 +152,7 @@ def _profile(function, inputs, steps):
 
 def part_kernels(name, steps):
     """Kernel counts and compute time of an Adam step and of AdaHessian's graphs, and their wall time."""
-    functions = {"adam": _adam_step(workloads.build_workload(name))}
+    functions = {"adam": common.adam_step(workloads.build_workload(name))}
     inputs = workloads.build_workload(name).inputs
     for method in ("autodiff", "finite_difference"):
         optimizer, grad_fn = _optimizer(AdaHessian, workloads.build_workload(name), hvp_method=method,
@@ -186,7 +175,7 @@ def part_kernels(name, steps):
 
 def part_flat_fd(name, steps):
     """FlatFiniteDifference against AdaHessian(hvp_method='finite_difference'): same parameters, time."""
-    functions = {"adam": _adam_step(workloads.build_workload(name))}
+    functions = {"adam": common.adam_step(workloads.build_workload(name))}
     optimizers = {}
     for label, cls in (("finite_difference", AdaHessian), ("flat_finite_difference", FlatFiniteDifference)):
         optimizer, grad_fn = _optimizer(cls, workloads.build_workload(name), hvp_method="finite_difference")
@@ -219,7 +208,7 @@ def part_fused_lazy(name, steps):
             common.sync(graph(*inputs))
     difference = max(float(np.abs(a.asnumpy() - b.asnumpy()).max() / (np.abs(a.asnumpy()).max() + 1e-30))
                      for a, b in zip(*(o._parameters for o in optimizers.values())))
-    functions = {"adam": _adam_step(workloads.build_workload(name))}
+    functions = {"adam": common.adam_step(workloads.build_workload(name))}
     functions.update(graphs)
     timing = common.interleaved(functions, inputs, steps)
     timing["largest relative parameter difference after 5 lazy steps"] = difference
