@@ -46,12 +46,11 @@ class _Timer:
     def __init__(self, owner, name):
         self.last = 0.0
         method = getattr(owner, name)
-        timer = self
 
         def timed(*args, **kwargs):
             start = time.perf_counter()
             result = method(*args, **kwargs)
-            timer.last = time.perf_counter() - start
+            self.last = time.perf_counter() - start
             return result
         setattr(owner, name, timed)
 
