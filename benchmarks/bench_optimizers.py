@@ -18,11 +18,14 @@ One command runs everything and writes a JSON file and a table::
 
     python benchmarks/bench_optimizers.py --out benchmarks/results.json
 
-Method. Each (framework, workload, mode, MS_DEV_HOST_BLOCKING_RUN setting) runs in its own worker
-process, which builds one network copy per optimizer variant from the same seed, times the first step
-of every variant (compilation included) and then times ``--steps`` steps per variant in round-robin
-order (Adam, AdaHessian k=1, AdaHessian k=10, Adam, ...) so that load from other processes on the
-machine affects all variants alike. Every step ends with the loss copied to the host. Reported are
+Method. Each (framework, workload, mode, MS_DEV_HOST_BLOCKING_RUN setting) runs in worker processes. A
+worker builds one network copy per optimizer variant from the same seed, times the first step of every
+variant (compilation included) and then times ``--steps`` steps per variant in round-robin order (Adam,
+AdaHessian, Adam, ...) so that load from other processes on the machine affects all variants alike. Every
+step ends with the loss copied to the host. MindSpore's CPU runtime runs a graph compiled after others more
+slowly, so by default (``--layout pairs``) every AdaHessian variant gets two workers of its own with Adam,
+one compiling Adam first and one compiling AdaHessian first; ``--layout shared`` puts all variants in one
+worker, Adam compiled first. Reported are
 the median, mean, minimum and maximum; for ``update_interval=10`` the amortized step cost
 ``(median refresh step + 9 * median lazy step) / 10``. The ratio to Adam still varies from one worker
 process to the next (here by 0.1 to 0.2), so ``--repeats N`` runs every configuration N times, in turn,
@@ -386,13 +389,32 @@ def run_timings(args):
     records = []
     for repeat in range(args.repeats):
         for framework, workload, mode, blocking in timing_runs(args):
-            records.append(_timing_record(args, framework, workload, mode, blocking, repeat))
+            for variants in worker_variants(framework, args):
+                records.append(_timing_record(args, framework, workload, mode, blocking, repeat, variants))
     return records
 
 
-def _timing_record(args, framework, workload, mode, blocking, repeat):
-    """One timing worker's record; ``repeat`` numbers the runs of one configuration (``--repeats``)."""
-    variants = UPSTREAM_VARIANTS if framework == "upstream" else _chosen_variants(framework, args)
+def worker_variants(framework, args):
+    """The variant lists of one configuration's workers, each in the order its worker compiles and times them.
+
+    ``--layout shared``: one worker with all variants, Adam compiled first. ``--layout pairs`` (MindSpore and
+    upstream): two workers per AdaHessian variant, ``[adam, variant]`` and ``[variant, adam]``. MindSpore's CPU
+    runtime runs a graph compiled after others more slowly (up to 17 % for a gradient graph compiled after
+    AdaHessian's, ``experiments/exp_compile_order.py``), so in a shared worker the variants compiled later lose,
+    while a user's training process compiles its one optimizer first. Pairs compile each optimizer next to Adam
+    only, first in one worker and second in the other.
+    """
+    variants = list(UPSTREAM_VARIANTS if framework == "upstream" else _chosen_variants(framework, args))
+    if args.layout == "shared" or framework == "torch" or "adam" not in variants or len(variants) < 2:
+        return [variants]
+    return [order for variant in variants if variant != "adam" for order in (["adam", variant], [variant, "adam"])]
+
+
+def _timing_record(args, framework, workload, mode, blocking, repeat, variants):
+    """One timing worker's record; ``repeat`` numbers the runs of one configuration (``--repeats``).
+
+    ``variants``: what the worker times, in the order it compiles them.
+    """
     spec = {"framework": framework, "workload": workload, "mode": mode, "variants": list(variants),
             "steps": args.steps, "warmup": args.warmup, "threads": args.threads,
             "upstream_dir": args.upstream_dir, "time_budget_s": args.time_budget or 1e9}
@@ -400,9 +422,11 @@ def _timing_record(args, framework, workload, mode, blocking, repeat):
         # a Cell called with a function argument compiles anew on every call: a few steps only
         spec.update(steps=min(args.steps, args.upstream_graph_steps), warmup=1)
     run = f" (run {repeat + 1} of {args.repeats})" if args.repeats > 1 else ""
-    _log(f"[bench] {framework} {workload} {mode} blocking={blocking}{run} ...")
+    _log(f"[bench] {framework} {workload} {mode} blocking={blocking}{run}, compiled in the order "
+         f"{', '.join(variants)} ...")
     record = {"framework": framework, "workload": workload, "mode": mode,
-              "host_blocking_run": blocking, "threads": args.threads, "repeat": repeat}
+              "host_blocking_run": blocking, "threads": args.threads, "repeat": repeat,
+              "layout": args.layout, "compile_order": list(variants)}
     if framework == "mindspore":
         record.update(mindflow_version(args.mindflow_root))
     record.update(run_worker(spec, bool(blocking), args.timeout, args.mindflow_root))
@@ -464,14 +488,14 @@ def table(records):
     lines = ["| workload | mode | framework | MS_DEV_HOST_BLOCKING_RUN | threads | Adam ms (min-max) | "
              "AdaHessian k=1 ms | AdaHessian k=10 ms (amortized) | k=1 / Adam | k=10 / Adam | "
              "k=1 / Adam, H z by finite difference | k=10 / Adam, finite difference | "
-             "first step s (Adam / k=1 / k=10 [/ k=1 fd / k=10 fd]) | steps | mindflow | run |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "first step s (in the compile order) | steps | mindflow | run | compile order |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for record in records:
         blocking = _blocking_label(record["host_blocking_run"])
         threads = record.get("threads", 1) or "25 (default)"
         head = f"| {record['workload']} | {record['mode']} | {record['framework']} | {blocking} | {threads} |"
         if "variants" not in record:
-            lines.append(head + f" {record['error'][:60]!r} | | | | | | | | | | |".replace("\n", " "))
+            lines.append(head + f" {record['error'][:60]!r} | | | | | | | | | | | |".replace("\n", " "))
             continue
         variants, ratios = record["variants"], record["ratios"]
         ah_1 = variants.get("ah_1") or variants.get("upstream_ah")
@@ -484,7 +508,7 @@ def table(records):
                      f"{_fmt_ratio(ratios.get('ah_10'))} | {_fmt_ratio(ratios.get('ah_1_fd'))} | "
                      f"{_fmt_ratio(ratios.get('ah_10_fd'))} | {firsts} | "
                      f"{min(v['steps'] for v in variants.values())} | {_version_label(record)} | "
-                     f"{record.get('repeat', 0) + 1} |")
+                     f"{record.get('repeat', 0) + 1} | {', '.join(record.get('compile_order', variants))} |")
     return "\n".join(lines)
 
 
@@ -515,44 +539,67 @@ def memory_table(records):
 def ratio_groups(records):
     """The AdaHessian/Adam ratios of the runs of each configuration (``--repeats``, or merged files).
 
-    Runs are grouped by framework, workload, mode, blocking setting, threads and the timed ``adahessian.py``;
-    per variant: the median ratio over the runs, its minimum and maximum, and the number of runs.
+    Runs are grouped by framework, workload, mode, blocking setting, threads, layout and the timed
+    ``adahessian.py``; per variant: the median ratio over its runs, their minimum and maximum, their number,
+    and the median of the runs that compiled Adam first and of those that compiled the variant first.
     """
     groups = {}
     for record in records:
         if "ratios" not in record:
             continue
+        layout = record.get("layout", "shared")
         key = (record["framework"], record["workload"], record["mode"], record["host_blocking_run"],
-               record.get("threads", 1), record.get("adahessian_py_sha1"))
+               record.get("threads", 1), layout, record.get("adahessian_py_sha1"))
         group = groups.setdefault(key, {"framework": key[0], "workload": key[1], "mode": key[2],
-                                        "host_blocking_run": key[3], "threads": key[4],
-                                        "version": _version_label(record), "runs": 0, "values": {}})
-        group["runs"] += 1
+                                        "host_blocking_run": key[3], "threads": key[4], "layout": layout,
+                                        "version": _version_label(record), "values": {}})
+        adam_first = record.get("compile_order", ["adam"])[0] == "adam"
         for variant, value in record["ratios"].items():
-            group["values"].setdefault(variant, []).append(value)
+            group["values"].setdefault(variant, []).append((value, adam_first))
     result = []
     for group in groups.values():
         values = group.pop("values")
-        group["ratios"] = {variant: {"median": statistics.median(v), "min": min(v), "max": max(v), "runs": len(v)}
-                           for variant, v in values.items()}
+        group["ratios"] = {variant: _ratio_summary(pairs) for variant, pairs in values.items()}
+        group["runs"] = max((data["runs"] for data in group["ratios"].values()), default=0)
         result.append(group)
     return result
 
 
+def _ratio_summary(pairs):
+    """Median, range and count of ``(ratio, adam_compiled_first)`` pairs, and the median of each compile order."""
+    ratios = [value for value, _ in pairs]
+    summary = {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios), "runs": len(ratios)}
+    for label, wanted in (("adam_first", True), ("adahessian_first", False)):
+        chosen = [value for value, adam_first in pairs if adam_first == wanted]
+        summary[label] = statistics.median(chosen) if chosen else None
+    return summary
+
+
 def ratio_table(groups):
-    """Markdown table of the median AdaHessian/Adam ratio over repeated runs, with its range."""
+    """Markdown table of the median AdaHessian/Adam ratio over repeated runs, with its range.
+
+    Where runs compiled the variant both after and before Adam (``--layout pairs``), the cell adds the median
+    of each order: ``A`` Adam compiled first, ``H`` AdaHessian compiled first.
+    """
     variants = ("ah_1", "ah_10", "ah_1_fd", "ah_10_fd", "upstream_ah")
-    lines = ["| workload | mode | framework | MS_DEV_HOST_BLOCKING_RUN | runs | " + " | ".join(
+    lines = ["| workload | mode | framework | MS_DEV_HOST_BLOCKING_RUN | layout | runs | " + " | ".join(
         f"{v} / Adam, median (min-max)" for v in variants) + " | mindflow |",
-             "| --- | --- | --- | --- | --- | " + " | ".join("---" for _ in variants) + " | --- |"]
+             "| --- | --- | --- | --- | --- | --- | " + " | ".join("---" for _ in variants) + " | --- |"]
     for group in groups:
         blocking = _blocking_label(group["host_blocking_run"])
         cells = []
         for variant in variants:
             data = group["ratios"].get(variant)
-            cells.append("-" if data is None else f"{data['median']:.2f} ({data['min']:.2f}-{data['max']:.2f})")
+            if data is None:
+                cells.append("-")
+                continue
+            cell = f"{data['median']:.2f} ({data['min']:.2f}-{data['max']:.2f})"
+            if data["adam_first"] is not None and data["adahessian_first"] is not None:
+                cell += f"; A {data['adam_first']:.2f}, H {data['adahessian_first']:.2f}"
+            cells.append(cell)
         lines.append(f"| {group['workload']} | {group['mode']} | {group['framework']} | {blocking} | "
-                     f"{group['runs']} | " + " | ".join(cells) + f" | {group['version']} |")
+                     f"{group.get('layout', 'shared')} | {group['runs']} | " + " | ".join(cells)
+                     + f" | {group['version']} |")
     return "\n".join(lines)
 
 
@@ -598,7 +645,7 @@ def _meta(args):
             "date": datetime.datetime.now().isoformat(timespec="seconds"), "host": platform.node(),
             "cpu_count": os.cpu_count(), "load_average_start": os.getloadavg(), "python": platform.python_version(),
             "versions": versions, "steps": args.steps, "warmup": args.warmup, "repeats": args.repeats,
-            "threads": args.threads, "learning_rate": LEARNING_RATE,
+            "threads": args.threads, "layout": args.layout, "learning_rate": LEARNING_RATE,
             "blocking_settings": args.blocking, "workloads": args.workloads, "modes": args.modes,
             "frameworks": args.frameworks, "git": git_state(), "adahessian": mindflow_version(args.mindflow_root)}
 
@@ -622,6 +669,10 @@ def parse_args(argv=None):
     parser.add_argument("--repeats", type=int, default=1,
                         help="worker processes per configuration, run in turn; the tables add the median ratio over "
                              "them and its range (the ratio varies by about 0.1 to 0.2 from run to run here)")
+    parser.add_argument("--layout", default="pairs", choices=("pairs", "shared"),
+                        help="pairs: one worker per AdaHessian variant and compile order ([adam, variant] and "
+                             "[variant, adam]); shared: one worker per configuration with every variant, Adam "
+                             "compiled first (graphs compiled later run slower on MindSpore's CPU runtime)")
     parser.add_argument("--threads", type=int, default=1,
                         help="MindSpore CPU kernel threads and torch intra-op threads (0: MindSpore's default of 25, "
                              "torch = cores)")

@@ -478,23 +478,38 @@ class AdaHessian(nn.Optimizer):
         phase = _REFRESH
         if self.update_interval > 1 and int(self.global_step.asnumpy()[0]) % self.update_interval:
             phase = _LAZY
+        step_inputs = tuple(inputs)
         if phase == _REFRESH and self.host_probe_keys:
-            inputs = (self._host_probe_keys(),) + tuple(inputs)
+            step_inputs = (self._host_probe_keys(),) + step_inputs
+        step, new = self._step_cell(grad_fn, phase)
+        lazy = None
+        if new and phase == _REFRESH and self.update_interval > 1:
+            # Compile the lazy graph before the refresh graph: MindSpore's CPU runtime runs a graph compiled
+            # after a larger one about 10 % slower (benchmarks/README.md), and most steps are lazy.
+            lazy, lazy_new = self._step_cell(grad_fn, _LAZY)
+            lazy = lazy if lazy_new else None
+        mode = _execution_mode()
+        if mode != ms.GRAPH_MODE:
+            ms.set_context(mode=ms.GRAPH_MODE)
+        try:
+            if lazy is not None:
+                lazy.compile(*inputs)
+            return step(*step_inputs)
+        finally:
+            if mode != ms.GRAPH_MODE:
+                ms.set_context(mode=mode)
+
+    def _step_cell(self, grad_fn, phase):
+        """The compiled step of ``grad_fn`` for ``phase``, and whether it was just made (so not compiled yet)."""
         key = (id(grad_fn), phase)
         entry = self._compiled.get(key)
-        if entry is None or entry[0] is not grad_fn:
-            entry = (grad_fn, _CompiledStep(self, grad_fn, phase, phase == _REFRESH and self.host_probe_keys))
-            if len(self._compiled) >= 16:
-                self._compiled.pop(next(iter(self._compiled)))
-            self._compiled[key] = entry
-        mode = _execution_mode()
-        if mode == ms.GRAPH_MODE:
-            return entry[1](*inputs)
-        ms.set_context(mode=ms.GRAPH_MODE)
-        try:
-            return entry[1](*inputs)
-        finally:
-            ms.set_context(mode=mode)
+        if entry is not None and entry[0] is grad_fn:
+            return entry[1], False
+        step = _CompiledStep(self, grad_fn, phase, phase == _REFRESH and self.host_probe_keys)
+        if len(self._compiled) >= 16:
+            self._compiled.pop(next(iter(self._compiled)))
+        self._compiled[key] = (grad_fn, step)
+        return step, True
 
     def _raise_second_order_error(self, grad_fn, inputs, error):
         """Turn a failure to differentiate twice into an error that names the parameters and the way out."""

@@ -58,8 +58,11 @@ def test_ratio_groups_median_range_and_goals():
     groups = bench.ratio_groups(records)
     assert [(g["workload"], g["runs"]) for g in groups] == [("pinn_small", 3), ("cnn", 1), ("pinn_small", 1)]
     small = groups[0]["ratios"]
-    assert small["ah_1"] == {"median": 2.4, "min": 2.2, "max": 2.6, "runs": 3}
-    assert small["ah_10"] == {"median": 1.3, "min": 1.2, "max": 1.5, "runs": 3}
+    # records without a compile order come from shared workers, which compile Adam first
+    assert small["ah_1"] == {"median": 2.4, "min": 2.2, "max": 2.6, "runs": 3, "adam_first": 2.4,
+                             "adahessian_first": None}
+    assert small["ah_10"] == {"median": 1.3, "min": 1.2, "max": 1.5, "runs": 3, "adam_first": 1.3,
+                              "adahessian_first": None}
     assert groups[0]["version"] == "0123456"
 
     checks = {(c["workload"], c["what"], c["value"]): c for c in bench.goals(records, [])}
@@ -70,8 +73,48 @@ def test_ratio_groups_median_range_and_goals():
     assert not checks[("pinn_small", "ah_1/adam time", 2.4)]["met"]
 
     text = bench.ratio_table(groups)
-    assert "| pinn_small | graph | mindspore | 1 | 3 | 2.40 (2.20-2.60) | 1.30 (1.20-1.50) | - |" in text
-    assert "| cnn | graph | mindspore | 1 | 1 | 2.10 (2.10-2.10) |" in text
+    assert "| pinn_small | graph | mindspore | 1 | shared | 3 | 2.40 (2.20-2.60) | 1.30 (1.20-1.50) | - |" in text
+    assert "| cnn | graph | mindspore | 1 | shared | 1 | 2.10 (2.10-2.10) |" in text
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_pairs_layout_counterbalances_the_compile_order():
+    """
+    Feature: the benchmark's --layout pairs (the default): each AdaHessian variant in its own workers with Adam.
+    Description: the worker variant lists of each layout and framework; then four paired records of one
+        configuration: ah_1 compiled after Adam (ratios 2.3, 2.1) and before it (1.9, 1.7), ah_10 after Adam only.
+    Expectation: pairs gives [adam, v] and [v, adam] per AdaHessian variant, in the table's order; shared, PyTorch
+        and a selection without Adam give one worker with every variant. The summary counts the runs per
+        variant (4 for ah_1), its median over both orders (2.0) and the median of each order (A 2.2, H 1.8); the
+        table shows both orders only where both were run.
+    """
+    bench = _bench()
+    args = bench.parse_args(["--frameworks", "mindspore", "--variants", "adam,ah_1,ah_10_fd"])
+    assert args.layout == "pairs"
+    assert bench.worker_variants("mindspore", args) == [["adam", "ah_1"], ["ah_1", "adam"],
+                                                        ["adam", "ah_10_fd"], ["ah_10_fd", "adam"]]
+    assert bench.worker_variants("upstream", args) == [["adam", "upstream_ah"], ["upstream_ah", "adam"]]
+    assert bench.worker_variants("torch", args) == [["adam", "ah_1"]]
+    shared = bench.parse_args(["--frameworks", "mindspore", "--variants", "adam,ah_1,ah_10_fd", "--layout", "shared"])
+    assert bench.worker_variants("mindspore", shared) == [["adam", "ah_1", "ah_10_fd"]]
+    alone = bench.parse_args(["--frameworks", "mindspore", "--variants", "ah_1,ah_10"])
+    assert bench.worker_variants("mindspore", alone) == [["ah_1", "ah_10"]]
+
+    def paired(repeat, order, ratios):
+        return dict(_record("pinn_small", repeat, ratios), layout="pairs", compile_order=order)
+    records = [paired(0, ["adam", "ah_1"], {"ah_1": 2.3}), paired(0, ["ah_1", "adam"], {"ah_1": 1.9}),
+               paired(0, ["adam", "ah_10"], {"ah_10": 1.3}),
+               paired(1, ["adam", "ah_1"], {"ah_1": 2.1}), paired(1, ["ah_1", "adam"], {"ah_1": 1.7})]
+    groups = bench.ratio_groups(records)
+    assert len(groups) == 1 and groups[0]["layout"] == "pairs" and groups[0]["runs"] == 4
+    assert groups[0]["ratios"]["ah_1"] == pytest.approx({"median": 2.0, "min": 1.7, "max": 2.3, "runs": 4,
+                                                         "adam_first": 2.2, "adahessian_first": 1.8})
+    assert groups[0]["ratios"]["ah_10"]["adahessian_first"] is None
+    text = bench.ratio_table(groups)
+    assert "| pinn_small | graph | mindspore | 1 | pairs | 4 | 2.00 (1.70-2.30); A 2.20, H 1.80 | 1.30 (1.30-1.30) |" \
+        in text
 
 
 @pytest.mark.level0

@@ -31,31 +31,34 @@ def test_bench_optimizers_smoke(tmp_path):
     """
     Feature: the optimizer benchmark script.
     Description: run it with a tiny configuration (3 steps, 1 warm-up step, the CNN workload, PYNATIVE,
-        MindSpore only, Adam and AdaHessian k=1 (each AdaHessian variant compiles its step), no memory
-        processes) and read the JSON it writes.
-    Expectation: exit status 0; the JSON holds meta, results, memory and goals; every variant has positive
-        first-step and median times and the ratios to Adam are positive. No timing is asserted.
+        MindSpore only, Adam and AdaHessian k=1 (each AdaHessian variant compiles its step), the default pairs
+        layout, no memory processes) and read the JSON it writes.
+    Expectation: exit status 0; the JSON holds meta, results, memory and goals; one worker per compile order
+        (Adam first, AdaHessian first); every variant has positive first-step and median times and the ratios
+        to Adam are positive; the summary of the two runs gives each order's ratio. No timing is asserted.
     """
     out = tmp_path / "results.json"
     command = [sys.executable, _SCRIPT, "--out", str(out), "--workloads", "cnn", "--modes", "pynative",
                "--frameworks", "mindspore", "--blocking", "1", "--steps", "3", "--warmup", "1",
                "--memory-modes", "", "--variants", "adam,ah_1"]
-    done = subprocess.run(command, cwd=_REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(command, cwd=_REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     report = json.loads(out.read_text(encoding="utf-8"))
     assert set(report) >= {"meta", "results", "memory", "goals"}
-    assert report["meta"]["steps"] == 3
-    assert len(report["results"]) == 1
-    record = report["results"][0]
-    assert (record["framework"], record["workload"], record["mode"]) == ("mindspore", "cnn", "pynative")
-    assert "error" not in record, record.get("error")
-    assert set(record["variants"]) == {"adam", "ah_1"}
-    for data in record["variants"].values():
-        assert data["first_step_s"] > 0
-        assert data["steps"] == 3
-        assert data["median_s"] > 0 and data["min_s"] <= data["median_s"] <= data["max_s"]
-        assert data["amortized_s"] > 0
-    assert set(record["ratios"]) == {"ah_1"}
-    assert all(value > 0 for value in record["ratios"].values())
-    assert {check["what"] for check in report["goals"]} == {"ah_1/adam time"}
+    assert report["meta"]["steps"] == 3 and report["meta"]["layout"] == "pairs"
+    assert [record["compile_order"] for record in report["results"]] == [["adam", "ah_1"], ["ah_1", "adam"]]
+    for record in report["results"]:
+        assert (record["framework"], record["workload"], record["mode"]) == ("mindspore", "cnn", "pynative")
+        assert "error" not in record, record.get("error")
+        assert list(record["variants"]) == record["compile_order"]
+        for data in record["variants"].values():
+            assert data["first_step_s"] > 0
+            assert data["steps"] == 3
+            assert data["median_s"] > 0 and data["min_s"] <= data["median_s"] <= data["max_s"]
+            assert data["amortized_s"] > 0
+        assert set(record["ratios"]) == {"ah_1"}
+        assert all(value > 0 for value in record["ratios"].values())
+    assert [check["what"] for check in report["goals"]] == ["ah_1/adam time"]
+    assert report["goals"][0]["runs"] == 2
+    assert "; A " in done.stdout and ", H " in done.stdout
     assert "| cnn | pynative | mindspore |" in done.stdout

@@ -155,3 +155,52 @@ def test_plain_call_gives_the_execution_mode_back(mode, internal_getter, monkeyp
         assert not np.allclose(weights.asnumpy(), [1.0, -2.0])
     finally:
         ms.set_context(mode=previous)
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+@pytest.mark.parametrize("update_interval, first_step, first_call, second_call", [
+    (3, 0, ["lazy", "refresh"], ["lazy"]),
+    (1, 0, ["refresh"], ["refresh"]),
+    (3, 2, ["lazy"], ["refresh"]),
+], ids=["lazy-before-refresh", "refresh-only", "starts-lazy"])
+def test_plain_call_compiles_the_lazy_graph_first(update_interval, first_step, first_call, second_call,
+                                                  monkeypatch):
+    """
+    Feature: with update_interval > 1 the plain call compiles its lazy graph before its refresh graph (MindSpore's CPU
+        runtime runs a graph compiled after a larger one more slowly, and most steps are lazy).
+    Description: record which step graphs (_CompiledStep) each of two plain calls compiles, for update_interval 3
+        starting at step 0, update_interval 1, and update_interval 3 resumed at step 2 (a lazy step, then a refresh).
+    Expectation: the first call of update_interval 3 compiles the lazy graph, then the refresh graph, and runs the
+        refresh step; its second call runs the lazy graph already compiled (compile finds it in the cache, no new
+        step Cell). update_interval 1 compiles only a refresh graph. Resumed at a lazy step, the lazy graph comes
+        first anyway and the refresh graph is compiled when it is first needed.
+    """
+    names = {adahessian_module._LAZY: "lazy", adahessian_module._REFRESH: "refresh"}  # pylint: disable=protected-access
+    compiled = []
+    original = adahessian_module._CompiledStep.compile  # pylint: disable=protected-access
+
+    def recording_compile(cell, *args, **kwargs):
+        compiled.append(names[cell.step_phase])
+        return original(cell, *args, **kwargs)
+    monkeypatch.setattr(adahessian_module._CompiledStep, "compile", recording_compile)  # pylint: disable=protected-access
+    weights = Parameter(Tensor(np.array([1.0, -2.0], np.float32)), name="w")
+    optimizer = AdaHessian([weights], learning_rate=0.1, update_interval=update_interval)
+    optimizer.global_step.set_data(Tensor([first_step], ms.int32))
+
+    def loss_fn(x):
+        return (weights * weights * x).sum()
+    grad_fn = ms.value_and_grad(loss_fn, None, optimizer.parameters)
+    x = Tensor(np.array([3.0, 0.5], np.float32))
+    optimizer(grad_fn, x)
+    assert compiled == first_call
+    cells = {id(entry[1]) for entry in optimizer._compiled.values()}  # pylint: disable=protected-access
+    compiled.clear()
+    optimizer(grad_fn, x)
+    assert compiled == second_call
+    assert int(optimizer.global_step.asnumpy()[0]) == first_step + 2
+    new_cells = {id(entry[1]) for entry in optimizer._compiled.values()}  # pylint: disable=protected-access
+    assert len(new_cells) == 2 if update_interval > 1 else len(new_cells) == 1
+    if first_call != ["lazy"]:
+        assert new_cells == cells
