@@ -140,6 +140,7 @@ def part_lazy(name, steps, processes):
 
 
 def main():
+    """Run one part, or one worker process of ``--part lazy``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--workload", default="pinn_small", choices=sorted(workloads.WORKLOADS))
     parser.add_argument("--part", default="adam", choices=("adam", "lazy"))
