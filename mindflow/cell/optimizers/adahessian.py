@@ -485,7 +485,8 @@ class AdaHessian(nn.Optimizer):
         lazy = None
         if new and phase == _REFRESH and self.update_interval > 1:
             # Compile the lazy graph before the refresh graph: MindSpore's CPU runtime runs a graph compiled
-            # after a larger one about 10 % slower (benchmarks/README.md), and most steps are lazy.
+            # after a larger one up to 18 % slower (a lazy PINN step: 1.15-1.20 -> 1.07-1.10 Adam steps), and
+            # most steps are lazy.
             lazy, lazy_new = self._step_cell(grad_fn, _LAZY)
             lazy = lazy if lazy_new else None
         mode = _execution_mode()
