@@ -399,7 +399,7 @@ def worker_variants(framework, args):
 
     ``--layout shared``: one worker with all variants, Adam compiled first. ``--layout pairs`` (MindSpore and
     upstream): two workers per AdaHessian variant, ``[adam, variant]`` and ``[variant, adam]``. MindSpore's CPU
-    runtime runs a graph compiled after others more slowly (up to 17 % for a gradient graph compiled after
+    runtime runs a graph compiled after others more slowly (up to 18 % for a gradient graph compiled after
     AdaHessian's, ``experiments/exp_compile_order.py``), so in a shared worker the variants compiled later lose,
     while a user's training process compiles its one optimizer first. Pairs compile each optimizer next to Adam
     only, first in one worker and second in the other.
@@ -598,7 +598,7 @@ def ratio_table(groups):
                 cell += f"; A {data['adam_first']:.2f}, H {data['adahessian_first']:.2f}"
             cells.append(cell)
         lines.append(f"| {group['workload']} | {group['mode']} | {group['framework']} | {blocking} | "
-                     f"{group.get('layout', 'shared')} | {group['runs']} | " + " | ".join(cells)
+                     f"{group['layout']} | {group['runs']} | " + " | ".join(cells)
                      + f" | {group['version']} |")
     return "\n".join(lines)
 

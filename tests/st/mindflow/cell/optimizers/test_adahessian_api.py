@@ -201,6 +201,6 @@ def test_plain_call_compiles_the_lazy_graph_first(update_interval, first_step, f
     assert compiled == second_call
     assert int(optimizer.global_step.asnumpy()[0]) == first_step + 2
     new_cells = {id(entry[1]) for entry in optimizer._compiled.values()}  # pylint: disable=protected-access
-    assert len(new_cells) == 2 if update_interval > 1 else len(new_cells) == 1
+    assert len(new_cells) == (2 if update_interval > 1 else 1)
     if first_call != ["lazy"]:
         assert new_cells == cells
