@@ -49,4 +49,10 @@ bench ms_repeats3 --frameworks mindspore --workloads pinn_small,cnn,pinn_large -
 # each AdaHessian variant in workers of its own with Adam, both compile orders, after the lazy-graph-first change
 bench ms_pairs3 --frameworks mindspore --workloads pinn_small,cnn,pinn_large --modes graph --blocking 1 \
     --repeats 3 --time-budget 150 --layout pairs
+# final: peak memory of every variant on every workload (graph mode), and PYNATIVE in paired workers
+$PY benchmarks/bench_optimizers.py --mindflow head --out "$OUT/memory_final.json" --skip-timing --blocking 1 \
+    --memory-modes graph --memory-steps 3 --workloads pinn_small,cnn,pinn_large --frameworks mindspore \
+    --variants adam,ah_1,ah_10,ah_1_fd,ah_10_fd
+bench ms_pairs_pynative --frameworks mindspore --workloads pinn_small,cnn,pinn_large --modes pynative --blocking 1 \
+    --layout pairs
 $PY benchmarks/bench_optimizers.py --merge "$OUT"/*.json --out benchmarks/results.json
