@@ -19,8 +19,9 @@ and ``g(w + h z)`` for ``H z``. This times, in turn and per worker process:
 
 - ``adam``: a gradient and ``nn.Adam`` (the benchmark's baseline step);
 - ``gradient``: one gradient alone (what Adam's step spends outside its update);
-- ``floor``: the gradient and ``H z`` by ``hessian_vector_product(..., "finite_difference")`` on fixed probes
-  (two gradients, the step ``h``, the move and the restore of the weights), compiled as one Cell, no optimizer;
+- ``floor``: the gradient and ``H z`` as ``hessian_vector_product(..., "finite_difference")`` computes them, on
+  fixed probes (two gradients, the step ``h``, the move and the restore of the weights), compiled as one Cell
+  (``exp_fd_hvp.Library``), no optimizer;
 - ``refresh``: AdaHessian's plain call with ``update_interval=1`` and the finite difference.
 
 ``refresh - floor`` is all the optimizer adds to the two gradients (probes, curvature, moments, update, host
@@ -39,38 +40,14 @@ import numpy as np
 
 import common
 import mindspore as ms
-from mindspore import Tensor, nn
+from mindspore import Tensor
 
 import workloads
+from exp_fd_hvp import Grad, Library
 from mindflow.cell.optimizers import AdaHessian
-from mindflow.cell.optimizers.hutchinson import hessian_vector_product
 
 _ORDERS = {"adam_first": ("adam", "gradient", "floor", "refresh"),
            "adahessian_first": ("refresh", "floor", "gradient", "adam")}
-
-
-class Gradient(nn.Cell):
-    """One gradient, compiled."""
-
-    def __init__(self, grad_fn):
-        super().__init__()
-        self.grad_fn = grad_fn
-
-    def construct(self, *inputs):
-        return self.grad_fn(*inputs)
-
-
-class Floor(nn.Cell):
-    """The gradient and ``H z`` by a forward difference: what a finite-difference refresh cannot avoid."""
-
-    def __init__(self, grad_fn, weights, probes):
-        super().__init__()
-        self.grad_fn = grad_fn
-        self.weights = weights
-        self.probes = probes
-
-    def construct(self, *inputs):
-        return hessian_vector_product(self.grad_fn, self.weights, inputs, self.probes, "finite_difference")
 
 
 def _builders(name):
@@ -80,14 +57,18 @@ def _builders(name):
 
     def gradient():
         work = workloads.build_workload(name)
-        return Gradient(ms.value_and_grad(work.loss_fn, None, ms.ParameterTuple(work.params())))
+        return Grad(ms.value_and_grad(work.loss_fn, None, ms.ParameterTuple(work.params())))
 
     def floor():
         work = workloads.build_workload(name)
         weights = ms.ParameterTuple(work.params())
         rng = np.random.default_rng(0)
         probes = tuple(Tensor(rng.choice([-1.0, 1.0], size=w.shape).astype(np.float32)) for w in weights)
-        return Floor(ms.value_and_grad(work.loss_fn, None, weights), weights, probes)
+        product = Library(ms.value_and_grad(work.loss_fn, None, weights), weights, "finite_difference")
+
+        def step(*inputs):
+            return product(probes, *inputs)
+        return step
 
     def refresh():
         work = workloads.build_workload(name)
