@@ -46,7 +46,6 @@ import workloads
 from mindflow.cell.optimizers import AdaHessian
 from mindflow.cell.optimizers import adahessian as adahessian_module
 from mindflow.cell.optimizers.hutchinson import _FD_SCALE_FLOAT32, split_grad_output
-from mindflow.cell.optimizers.probes import _hash_index
 from mindflow.cell.optimizers.spatial_average import spatial_mean
 
 # pylint: disable=protected-access
@@ -61,7 +60,7 @@ class FlatFiniteDifference(AdaHessian):
         self._check_grads(grads)
         g_flat = self._flatten(grads)
         p_flat = self._flatten(self._parameters)
-        z = self._probe_from_bits(_hash_index(self.probe_index, ops.gather(probe_keys[0], self.probe_segment, 0)))
+        z = self._flatten(self._probes(probe_key, probe_keys)[0])
         z_max = ops.abs(z).max()
         z_max = ops.select(z_max > 0, z_max, ops.ones_like(z_max))
         h = _FD_SCALE_FLOAT32 * (1.0 + ops.abs(p_flat).max()) / z_max

@@ -288,7 +288,7 @@ class AdaHessian(nn.Optimizer):
         self.num_samples = _check_int("num_samples", num_samples, 1)
         seed = _check_int("seed", seed, 0)
         self._probe_fn = _check_probe(probe)
-        self._probe_from_bits = bits_transform(self._probe_fn)  # built-in probes are drawn for all parameters at once
+        self._probe_transform = bits_transform(self._probe_fn)  # built-in probes: drawn for all parameters at once
         curvature = _check_curvature(curvature)
         self.hvp_method = check_hvp_method(hvp_method, _NAME)
         resolve_axes(spatial_average, 2, _NAME)  # validates the rule itself; shapes are checked per parameter
@@ -403,11 +403,11 @@ class AdaHessian(nn.Optimizer):
     def _build_host_probe_layout(self):
         """Layout of the built-in probes whose stream keys the host derives (see ``_host_probe_keys``)."""
         shapes = [tuple(p.shape) for p in self.hutchinson_params]
-        self.host_probe_keys = (self._probe_from_bits is not None and not self.custom_probes and bool(shapes)
+        self.host_probe_keys = (self._probe_transform is not None and not self.custom_probes and bool(shapes)
                                 and min(int(np.prod(shape, dtype=np.int64)) for shape in shapes) > 0)
         self.probe_index = self.probe_segment = None
         if self.host_probe_keys:
-            index, segment = flat_layout(shapes)
+            index, segment = flat_layout(shapes, self._probe_transform)
             self.probe_index, self.probe_segment = Tensor(index), Tensor(segment)
 
     def _host_probe_keys(self):
@@ -560,13 +560,13 @@ class AdaHessian(nn.Optimizer):
         if probe_keys is not None:
             samples = ()
             for sample in range(self.num_samples):
-                samples += (probe_set_from_keys(self._probe_from_bits, shapes, probe_keys[sample], self.probe_index,
+                samples += (probe_set_from_keys(self._probe_transform, shapes, probe_keys[sample], self.probe_index,
                                                 self.probe_segment),)
             return samples
         if self.custom_probes:
             return tuple(tuple(self.gen_rand_vecs(self.hutchinson_params)) for _ in range(self.num_samples))
         return _draw_probes(shapes, probe_key[0], probe_key[1], self.num_samples, self._probe_fn,
-                            self.probe_stream, self._probe_from_bits)
+                            self.probe_stream, self._probe_transform)
 
     def _check_grads(self, grads):
         """Static check (at trace time in GRAPH mode) that grad_fn matches the parameters."""

@@ -231,17 +231,17 @@ def draw_probes(shapes, seed=0, counter=0, num_samples=1, probe_fn=rademacher_pr
         ``(i, s, stream)``.
     """
     # Functions cannot be compared inside a compiled graph: there, every shape is drawn on its own.
-    from_bits = None if _in_graph() else bits_transform(probe_fn)
-    return _draw_probes(shapes, seed, counter, num_samples, probe_fn, stream, from_bits)
+    transform = None if _in_graph() else bits_transform(probe_fn)
+    return _draw_probes(shapes, seed, counter, num_samples, probe_fn, stream, transform)
 
 
-def _draw_probes(shapes, seed, counter, num_samples, probe_fn, stream, from_bits):
-    """:func:`draw_probes`, batched over the shapes when ``from_bits`` (see ``bits_transform``) is given."""
+def _draw_probes(shapes, seed, counter, num_samples, probe_fn, stream, transform):
+    """:func:`draw_probes`, batched over the shapes when ``transform`` (see ``bits_transform``) is given."""
     samples = ()
     for sample in range(num_samples):
         probes = None
-        if from_bits is not None:
-            probes = batched_probe_set(from_bits, shapes, seed, counter, sample, stream)
+        if transform is not None:
+            probes = batched_probe_set(transform, shapes, seed, counter, sample, stream)
         if probes is None:
             probes = ()
             for index, shape in enumerate(shapes):

@@ -18,6 +18,10 @@ Each probe element is a pure function of ``(seed, counter, stream, element index
 integer hash evaluated with int64 tensor arithmetic. Nothing is stateful, so the same probes come
 out in PYNATIVE and GRAPH mode, on every backend, and after a checkpoint is restored: the only
 state to save is the counter the optimizer already keeps.
+
+A Rademacher sign needs one bit, so element ``i`` takes bit ``i % 32`` of the hash of word ``i // 32``:
+the integer hash, whose bit operations are the slow kernels on CPU, runs over 32 times fewer values.
+A Gaussian element takes a hash of its own.
 """
 import math
 from types import SimpleNamespace
@@ -36,6 +40,12 @@ _SECOND_STREAM = 0x5BD1E995
 # NumPy under the names of the mindspore.ops bit operations, for the host twin of the key chain
 _NUMPY_BITS = SimpleNamespace(bitwise_xor=np.bitwise_xor, bitwise_right_shift=np.right_shift,
                               bitwise_and=np.bitwise_and)
+SIGNS_PER_WORD = 32
+# Row b: the signs 1 - 2 * (bit j of b), j = 0..7. A word is unpacked a byte at a time by a lookup in this
+# table: one gather instead of 32 shift-and-mask kernels per element.
+_BYTE_SIGNS = Tensor(np.array([[1.0 - 2.0 * ((byte >> bit) & 1) for bit in range(8)] for byte in range(256)],
+                              np.float32))
+_BYTE_SHIFTS = Tensor(np.array([[0, 8, 16, 24]], np.int64))
 
 
 def _mix32(x, bits=ops):
@@ -81,6 +91,10 @@ def _element_bits(shape, key):
     return _hash_index(ops.arange(0, _size(shape), dtype=ms.int64).reshape(shape), key)
 
 
+def _word_count(size, per_word):
+    return (size + per_word - 1) // per_word
+
+
 def rademacher_probe(shape, seed, counter, stream=0, dtype=ms.float32):
     r"""Draw a Rademacher probe: every element is exactly ``+1`` or ``-1`` with probability 1/2.
 
@@ -104,12 +118,19 @@ def rademacher_probe(shape, seed, counter, stream=0, dtype=ms.float32):
         >>> print(sorted(set(z.asnumpy().ravel().tolist())) in ([-1.0, 1.0], [-1.0], [1.0]))
         True
     """
-    return _rademacher_from_bits(_element_bits(tuple(shape), _stream_key(seed, counter, stream)), dtype)
+    shape = tuple(shape)
+    size = _size(shape)
+    if size == 0:
+        return ops.zeros(shape, dtype)
+    words = ops.arange(0, _word_count(size, SIGNS_PER_WORD), dtype=ms.int64)
+    signs = _rademacher_from_bits(_hash_index(words, _stream_key(seed, counter, stream)))
+    return ops.cast(signs[:size].reshape(shape), dtype)
 
 
-def _rademacher_from_bits(bits, dtype=ms.float32):
-    sign_bit = ops.bitwise_right_shift(bits, 31)
-    return ops.cast(1 - 2 * sign_bit, dtype)
+def _rademacher_from_bits(words):
+    """32 float32 signs per hashed word, flat: sign ``32 w + j`` is ``1 - 2 * (bit j of word w)``."""
+    byte = ops.bitwise_and(ops.bitwise_right_shift(words.reshape(-1, 1), _BYTE_SHIFTS), 255)
+    return ops.gather(_BYTE_SIGNS, byte.reshape(-1), 0).reshape(-1)
 
 
 def gaussian_probe(shape, seed, counter, stream=0, dtype=ms.float32):
@@ -138,6 +159,7 @@ def gaussian_probe(shape, seed, counter, stream=0, dtype=ms.float32):
 
 
 def _gaussian_from_bits(bits_a, dtype=ms.float32):
+    """One standard normal value per hashed word (``bits_a``, any shape)."""
     bits_b = _mix32(ops.bitwise_xor(bits_a, _SECOND_STREAM))
     # 24 high bits give uniforms strictly inside (0, 1): log(u) stays finite.
     scale = 1.0 / (1 << 24)
@@ -151,16 +173,17 @@ def _gaussian_from_bits(bits_a, dtype=ms.float32):
 PROBES = {"rademacher": rademacher_probe, "gaussian": gaussian_probe}
 
 
-def batched_probe_set(from_bits, shapes, seed, counter, sample, stream):
+def batched_probe_set(transform, shapes, seed, counter, sample, stream):
     """``tuple(probe_fn(shape, seed, counter, (i, sample, stream)) for i, shape in enumerate(shapes))``, drawn at once.
 
-    ``from_bits = bits_transform(probe_fn)`` names the built-in distribution. The keys of all the streams
-    and the bits of all the elements are hashed as single vectors, which gives the same bits as one draw per
+    ``transform = bits_transform(probe_fn)`` names the built-in distribution. The keys of all the streams
+    and the words of all the shapes are hashed as single vectors, which gives the same bits as one draw per
     shape for a fraction of the kernels (a probe set costs a constant number of kernels, however many
     parameters there are). Rademacher values are identical; Gaussian ones may differ in the last bit, as
     log and cos may round differently over a longer vector. Returns ``None`` for empty shapes; the caller
     then draws per shape.
     """
+    from_bits, per_word = transform
     # Explicit loops, no generator expressions: this also runs inside compiled graphs.
     sizes = ()
     for shape in shapes:
@@ -169,15 +192,16 @@ def batched_probe_set(from_bits, shapes, seed, counter, sample, stream):
         return None
     # The key of shape i is that of the stream (i, sample, stream), all shapes at once.
     keys = _extend_key(_stream_key(seed, counter, ()), (ops.arange(0, len(sizes), dtype=ms.int64), sample, stream))
-    # Per element: its shape's key and its index inside that shape.
-    element_keys = ()
+    # Per word: its shape's key and its index inside that shape.
+    word_keys = ()
     index = ()
     for i, size in enumerate(sizes):
-        element_keys += (ops.broadcast_to(keys[i:i + 1], (size,)),)
-        index += (ops.arange(0, size, dtype=ms.int64),)
-    element_keys = ops.concat(element_keys)
+        words = _word_count(size, per_word)
+        word_keys += (ops.broadcast_to(keys[i:i + 1], (words,)),)
+        index += (ops.arange(0, words, dtype=ms.int64),)
+    word_keys = ops.concat(word_keys)
     index = ops.concat(index)
-    return _split_flat(from_bits(_hash_index(index, element_keys)), shapes)
+    return _split_flat(from_bits(_hash_index(index, word_keys)), shapes, per_word)
 
 
 def host_stream_keys(seed, counter, count, sample, stream):
@@ -195,40 +219,47 @@ def host_stream_keys(seed, counter, count, sample, stream):
     return keys
 
 
-def flat_layout(shapes):
-    """``(index, segment)`` int arrays over all elements of ``shapes``: the index inside its shape, and the shape."""
-    sizes = [_size(shape) for shape in shapes]
-    index = np.concatenate([np.arange(size, dtype=np.int64) for size in sizes])
-    segment = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+def flat_layout(shapes, transform):
+    """``(index, segment)`` int arrays over the hashed words of ``shapes``: the word inside its shape, and the shape.
+
+    ``transform = bits_transform(probe_fn)`` gives the values per word (32 Rademacher signs, one Gaussian value).
+    """
+    words = [_word_count(_size(shape), transform[1]) for shape in shapes]
+    index = np.concatenate([np.arange(count, dtype=np.int64) for count in words])
+    segment = np.repeat(np.arange(len(words), dtype=np.int32), words)
     return index, segment
 
 
-def probe_set_from_keys(from_bits, shapes, keys, index, segment):
+def probe_set_from_keys(transform, shapes, keys, index, segment):
     """One probe per shape from per-shape stream keys (see :func:`host_stream_keys` and :func:`flat_layout`).
 
     ``keys``: int64 Tensor, one key per shape; ``index``/``segment``: the layout of :func:`flat_layout` as
     Tensors. Gives exactly the probes of :func:`batched_probe_set` for the same streams.
     """
-    return _split_flat(from_bits(_hash_index(index, ops.gather(keys, segment, 0))), shapes)
+    from_bits, per_word = transform
+    return _split_flat(from_bits(_hash_index(index, ops.gather(keys, segment, 0))), shapes, per_word)
 
 
-def _split_flat(values, shapes):
-    """The consecutive pieces of the flat vector ``values``, reshaped to ``shapes``."""
+def _split_flat(values, shapes, per_word):
+    """The pieces of the flat vector ``values``, shape ``i`` starting at its first word, reshaped to ``shapes``."""
     pieces = ()
     start = 0
     for shape in shapes:
         size = _size(shape)
         pieces += (values[start:start + size].reshape(tuple(shape)),)
-        start += size
+        start += _word_count(size, per_word) * per_word
     return pieces
 
 
 def bits_transform(probe_fn):
-    """The function of the hashed bits behind a built-in probe distribution, else ``None`` (Python side only)."""
+    """``(from_bits, values per word)`` of a built-in probe distribution, else ``None`` (Python side only).
+
+    ``from_bits`` maps a vector of hashed words to the flat vector of probe values they give.
+    """
     if probe_fn is rademacher_probe:
-        return _rademacher_from_bits
+        return _rademacher_from_bits, SIGNS_PER_WORD
     if probe_fn is gaussian_probe:
-        return _gaussian_from_bits
+        return _gaussian_from_bits, 1
     return None
 
 

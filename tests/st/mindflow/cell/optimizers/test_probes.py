@@ -300,12 +300,12 @@ def test_host_stream_keys_give_the_same_probes(probe_fn, seed, counter, stream):
         Rademacher, within 1e-5 for Gaussian (its float transform may round differently over a longer vector).
     """
     shapes = ((4, 3), (), (2, 1, 3), (7,))
-    index, segment = flat_layout(shapes)
-    from_bits = bits_transform(probe_fn)
+    transform = bits_transform(probe_fn)
+    index, segment = flat_layout(shapes, transform)
 
     @ms.jit
     def draw(keys, index, segment):
-        return probe_set_from_keys(from_bits, shapes, keys, index, segment)
+        return probe_set_from_keys(transform, shapes, keys, index, segment)
 
     for sample in range(2):
         keys = host_stream_keys(seed, counter, len(shapes), sample, stream)
