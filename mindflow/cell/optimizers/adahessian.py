@@ -31,6 +31,7 @@ from .distributed import RankMean
 from .hutchinson import _hutchinson_diagonal as hutchinson_diagonal  # graph-side body
 from .hutchinson import _draw_probes  # pylint: disable=protected-access
 from .hutchinson import AUTODIFF, check_hvp_method, draw_probes, split_grad_output
+from .flat import flat_piece
 from .probes import PROBES, bits_transform, flat_layout, host_stream_keys, probe_set_from_keys
 from .spatial_average import reduced_shape, resolve_axes, spatial_mean
 
@@ -746,10 +747,12 @@ class AdaHessian(nn.Optimizer):
         offsets, reduced = self.flat_offsets, self.reduced_offsets
         for i, param in enumerate(self._parameters):
             shape = self.param_shapes[i]
-            ops.assign(param, ops.cast(p_new[offsets[i]:offsets[i + 1]].reshape(shape), param.dtype))
-            ops.assign(self.moment1[i], m_new[offsets[i]:offsets[i + 1]].reshape(shape))
+            start, stop, total = offsets[i], offsets[i + 1], offsets[-1]
+            ops.assign(param, ops.cast(flat_piece(p_new, start, stop, total).reshape(shape), param.dtype))
+            ops.assign(self.moment1[i], flat_piece(m_new, start, stop, total).reshape(shape))
             if static_refresh is not False:
-                ops.assign(self.moment2[i], v_new[reduced[i]:reduced[i + 1]].reshape(self.reduced_shapes[i]))
+                piece = flat_piece(v_new, reduced[i], reduced[i + 1], reduced[-1])
+                ops.assign(self.moment2[i], piece.reshape(self.reduced_shapes[i]))
         finite_i = ops.cast(finite, ms.int32)
         ops.assign_add(self.global_step, finite_i.reshape((1,)))
         ops.assign_add(self.hessian_step, (finite_i * ops.cast(refresh, ms.int32)).reshape((1,)))

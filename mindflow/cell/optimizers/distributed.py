@@ -35,6 +35,8 @@ from mindspore import log as logger
 from mindspore import nn, ops
 from mindspore.context import ParallelMode
 
+from .flat import flat_piece
+
 __all__ = ["RankMean", "data_parallel_info"]
 
 _AVERAGED_MODES = (ParallelMode.DATA_PARALLEL, ParallelMode.HYBRID_PARALLEL)
@@ -103,6 +105,7 @@ class RankMean(nn.Cell):
             size = 1
             for dim in t.shape:
                 size = size * dim
-            result += (ops.cast(total[start:start + size].reshape(t.shape), t.dtype),)
+            piece = flat_piece(total, start, start + size, total.shape[0])
+            result += (ops.cast(piece.reshape(t.shape), t.dtype),)
             start = start + size
         return result

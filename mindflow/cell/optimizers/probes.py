@@ -30,6 +30,8 @@ import numpy as np
 import mindspore as ms
 from mindspore import Tensor, ops
 
+from .flat import flat_piece
+
 __all__ = ["gaussian_probe", "rademacher_probe", "PROBES"]
 
 _MASK32 = 0xFFFFFFFF
@@ -124,7 +126,7 @@ def rademacher_probe(shape, seed, counter, stream=0, dtype=ms.float32):
         return ops.zeros(shape, dtype)
     words = ops.arange(0, _word_count(size, SIGNS_PER_WORD), dtype=ms.int64)
     signs = _rademacher_from_bits(_hash_index(words, _stream_key(seed, counter, stream)))
-    return ops.cast(signs[:size].reshape(shape), dtype)
+    return ops.cast(flat_piece(signs, 0, size, signs.shape[0]).reshape(shape), dtype)
 
 
 def _rademacher_from_bits(words):
@@ -246,7 +248,7 @@ def _split_flat(values, shapes, per_word):
     start = 0
     for shape in shapes:
         size = _size(shape)
-        pieces += (values[start:start + size].reshape(tuple(shape)),)
+        pieces += (flat_piece(values, start, start + size, values.shape[0]).reshape(tuple(shape)),)
         start += _word_count(size, per_word) * per_word
     return pieces
 
