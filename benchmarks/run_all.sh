@@ -55,4 +55,8 @@ $PY benchmarks/bench_optimizers.py --mindflow head --out "$OUT/memory_final.json
     --variants adam,ah_1,ah_10,ah_1_fd,ah_10_fd
 bench ms_pairs_pynative --frameworks mindspore --workloads pinn_small,cnn,pinn_large --modes pynative --blocking 1 \
     --layout pairs
+# after the packed Rademacher probes (59a0432): the pairs again; the "before" file came from a worktree of 9e74771
+# running this same command there
+bench ms_pairs3_packed_probes --frameworks mindspore --workloads pinn_small,cnn,pinn_large --modes graph --blocking 1 \
+    --repeats 3 --time-budget 150 --layout pairs
 $PY benchmarks/bench_optimizers.py --merge "$OUT"/*.json --out benchmarks/results.json

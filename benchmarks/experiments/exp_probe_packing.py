@@ -22,6 +22,8 @@
    network: ``per_element``, the scheme before commit 59a0432 (a 32-bit hash of every element index, its top bit
    gives the sign), against ``packed``, the scheme since (element ``i`` takes bit ``i % 32`` of the hash of word
    ``i // 32``, unpacked through a 256-row table of signs). Both interleaved, in milliseconds per call.
+3. ``--part slice``: a slice of a computed 1e6-element float32 vector that spans all of it, against one element
+   shorter and against no slice (``flat_piece`` leaves the slice out where it would span the whole vector).
 
 Usage: python benchmarks/experiments/exp_probe_packing.py --part probes --steps 200
 """
@@ -139,16 +141,36 @@ def part_probes(steps):
         common.report(f"a Rademacher probe set of {size} elements (median of {steps} calls)", timing)
 
 
+class SliceOf(nn.Cell):
+    """``x * 2`` (so that the slice reads a computed vector), then ``[0:stop]``, or no slice for ``stop=None``."""
+
+    def __init__(self, stop):
+        super().__init__()
+        self.stop = stop
+
+    def construct(self, x):
+        doubled = x * 2.0
+        if self.stop is None:
+            return doubled
+        return doubled[0:self.stop]
+
+
+def part_slice(steps):
+    """A whole-vector slice against a shorter one and none."""
+    size = 1_000_000
+    cells = {"no slice": SliceOf(None), "[0:n]": SliceOf(size), "[0:n-1]": SliceOf(size - 1)}
+    timing = common.interleaved(cells, (Tensor(np.ones(size, np.float32)),), steps)
+    common.report(f"x * 2 and a slice of the {size}-element result (median of {steps} calls)", timing)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
-    parser.add_argument("--part", choices=["kernels", "probes"], required=True)
+    parser.add_argument("--part", choices=["kernels", "probes", "slice"], required=True)
     parser.add_argument("--steps", type=int, default=200)
     args = parser.parse_args()
     ms.set_context(mode=ms.GRAPH_MODE)
-    if args.part == "kernels":
-        part_kernels(args.steps)
-    else:
-        part_probes(args.steps)
+    parts = {"kernels": part_kernels, "probes": part_probes, "slice": part_slice}
+    parts[args.part](args.steps)
 
 
 if __name__ == "__main__":

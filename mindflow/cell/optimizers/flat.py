@@ -18,8 +18,9 @@
 def flat_piece(values, start, stop, total):
     """``values[start:stop]`` of a flat vector of length ``total``, without a slice when that is all of it.
 
-    MindSpore's CPU kernel for a slice spanning the whole vector is about ten times slower than for any shorter
-    slice (1e6 float32: 64 ms against 6 ms), so a single-parameter model would pay it on every step.
+    On MindSpore's CPU backend a slice spanning the whole vector is far slower than a shorter one (1e6 float32:
+    48 ms against 2.5 ms one element shorter, ``benchmarks/experiments/exp_probe_packing.py --part slice``), so a
+    single-parameter model would pay that on every step.
     """
     if start == 0 and stop == total:
         return values
