@@ -59,4 +59,7 @@ bench ms_pairs_pynative --frameworks mindspore --workloads pinn_small,cnn,pinn_l
 # running this same command there
 bench ms_pairs3_packed_probes --frameworks mindspore --workloads pinn_small,cnn,pinn_large --modes graph --blocking 1 \
     --repeats 3 --time-budget 150 --layout pairs
+$PY benchmarks/bench_optimizers.py --mindflow head --out "$OUT/memory_packed_probes.json" --skip-timing --blocking 1 \
+    --memory-modes graph --memory-steps 3 --workloads pinn_small,cnn,pinn_large --frameworks mindspore \
+    --variants adam,ah_1,ah_10,ah_1_fd,ah_10_fd
 $PY benchmarks/bench_optimizers.py --merge "$OUT"/*.json --out benchmarks/results.json
