@@ -747,12 +747,12 @@ class AdaHessian(nn.Optimizer):
         offsets, reduced = self.flat_offsets, self.reduced_offsets
         for i, param in enumerate(self._parameters):
             shape = self.param_shapes[i]
-            start, stop, total = offsets[i], offsets[i + 1], offsets[-1]
-            ops.assign(param, ops.cast(flat_piece(p_new, start, stop, total).reshape(shape), param.dtype))
-            ops.assign(self.moment1[i], flat_piece(m_new, start, stop, total).reshape(shape))
+            start, stop = offsets[i], offsets[i + 1]
+            ops.assign(param, ops.cast(flat_piece(p_new, start, stop).reshape(shape), param.dtype))
+            ops.assign(self.moment1[i], flat_piece(m_new, start, stop).reshape(shape))
             if static_refresh is not False:
-                piece = flat_piece(v_new, reduced[i], reduced[i + 1], reduced[-1])
-                ops.assign(self.moment2[i], piece.reshape(self.reduced_shapes[i]))
+                v_piece = flat_piece(v_new, reduced[i], reduced[i + 1])
+                ops.assign(self.moment2[i], v_piece.reshape(self.reduced_shapes[i]))
         finite_i = ops.cast(finite, ms.int32)
         ops.assign_add(self.global_step, finite_i.reshape((1,)))
         ops.assign_add(self.hessian_step, (finite_i * ops.cast(refresh, ms.int32)).reshape((1,)))

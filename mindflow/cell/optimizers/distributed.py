@@ -105,7 +105,6 @@ class RankMean(nn.Cell):
             size = 1
             for dim in t.shape:
                 size = size * dim
-            piece = flat_piece(total, start, start + size, total.shape[0])
-            result += (ops.cast(piece.reshape(t.shape), t.dtype),)
+            result += (ops.cast(flat_piece(total, start, start + size).reshape(t.shape), t.dtype),)
             start = start + size
         return result

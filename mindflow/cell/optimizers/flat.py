@@ -15,13 +15,13 @@
 """Pieces of the flat vectors the optimizer works on (all parameters, or all probes, end to end)."""
 
 
-def flat_piece(values, start, stop, total):
-    """``values[start:stop]`` of a flat vector of length ``total``, without a slice when that is all of it.
+def flat_piece(values, start, stop):
+    """``values[start:stop]`` of a flat vector, without a slice when that is all of it.
 
     On MindSpore's CPU backend a slice spanning the whole vector is far slower than a shorter one (1e6 float32:
     48 ms against 2.5 ms one element shorter, ``benchmarks/experiments/exp_probe_packing.py --part slice``), so a
     single-parameter model would pay that on every step.
     """
-    if start == 0 and stop == total:
+    if start == 0 and stop == values.shape[0]:
         return values
     return values[start:stop]

@@ -126,7 +126,7 @@ def rademacher_probe(shape, seed, counter, stream=0, dtype=ms.float32):
         return ops.zeros(shape, dtype)
     words = ops.arange(0, _word_count(size, SIGNS_PER_WORD), dtype=ms.int64)
     signs = _rademacher_from_bits(_hash_index(words, _stream_key(seed, counter, stream)))
-    return ops.cast(flat_piece(signs, 0, size, signs.shape[0]).reshape(shape), dtype)
+    return ops.cast(flat_piece(signs, 0, size).reshape(shape), dtype)
 
 
 def _rademacher_from_bits(words):
@@ -248,7 +248,7 @@ def _split_flat(values, shapes, per_word):
     start = 0
     for shape in shapes:
         size = _size(shape)
-        pieces += (flat_piece(values, start, start + size, values.shape[0]).reshape(tuple(shape)),)
+        pieces += (flat_piece(values, start, start + size).reshape(tuple(shape)),)
         start += _word_count(size, per_word) * per_word
     return pieces
 
