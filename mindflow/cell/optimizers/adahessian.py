@@ -227,6 +227,13 @@ class AdaHessian(nn.Optimizer):
           ``(loss, gradients)`` as ``mindspore.value_and_grad(fn, None, weights)`` makes. It must be twice
           differentiable.
         - **\*inputs** (Tensor) - The inputs passed to `grad_fn`.
+        - **hessian_inputs** (tuple, keyword only) - Inputs of `grad_fn` for the Hessian-vector products of a
+          refresh step, when they should differ from `inputs`: typically a random subset of the batch or of the
+          collocation points, drawn anew for each refresh, which makes the curvature estimate cheaper (a
+          sub-sampled Hessian). The gradient of the update still comes from `inputs`. The loss should be a mean
+          over samples, so that the subset's Hessian estimates the whole batch's. Steps that do not refresh
+          ignore them. Only in the plain call ``optimizer(grad_fn, *inputs, hessian_inputs=...)``, not inside a
+          user's :func:`mindspore.jit` step. Default: ``None`` (use `inputs`).
 
     Outputs:
         The loss (Tensor) when `grad_fn` returns ``(loss, gradients)``, otherwise the tuple of gradients.
@@ -235,7 +242,8 @@ class AdaHessian(nn.Optimizer):
 
     Raises:
         TypeError: If an argument has the wrong type (`learning_rate`, `beta1`, `beta2`, `eps`,
-            `hessian_power`, `update_interval`, `num_samples`, `seed`, `loss_scale`, `use_locking`, ...).
+            `hessian_power`, `update_interval`, `num_samples`, `seed`, `loss_scale`, `use_locking`, ...), or
+            `inputs` or `hessian_inputs` hold something other than Tensors and numbers.
         ValueError: If an argument is out of range: `params` empty or holding a parameter that does not
             require gradients, `beta1` or `beta2` not in (0, 1), `eps` <= 0, `hessian_power` not in (0, 1],
             `update_interval` or `num_samples` < 1, unknown `probe`, `spatial_average`, `curvature` or
@@ -441,13 +449,14 @@ class AdaHessian(nn.Optimizer):
 
     # ------------------------------------------------------------------ the step
     def __call__(self, *args, **kwargs):
-        if kwargs or not args or not callable(args[0]):
+        if not args or not callable(args[0]) or set(kwargs) - {"hessian_inputs"}:
             return super().__call__(*args, **kwargs)
         grad_fn, inputs = args[0], args[1:]
         self._check_inputs(inputs)
+        hessian_inputs = self._check_hessian_inputs(kwargs.get("hessian_inputs"))
         first_call = grad_fn not in self._succeeded
         try:
-            result = self._run_step(grad_fn, inputs)
+            result = self._run_step(grad_fn, inputs, hessian_inputs)
         except (RuntimeError, ValueError, TypeError) as error:
             message = str(error).strip()
             if message.startswith(f"'For '{_NAME}',"):
@@ -465,7 +474,7 @@ class AdaHessian(nn.Optimizer):
                           RuntimeWarning, stacklevel=2)
         return result
 
-    def _run_step(self, grad_fn, inputs):
+    def _run_step(self, grad_fn, inputs, hessian_inputs=None):
         # The step always runs as a compiled graph, compiled once per grad_fn and reused:
         # - a Cell called from Python in GRAPH mode with a function argument compiles anew on every call;
         # - a jit-compiled closure keeps reading Parameters as they were when it was compiled, so
@@ -476,13 +485,18 @@ class AdaHessian(nn.Optimizer):
         #   the skipped-step flag is): a lazy graph without the refresh branch costs about one Adam step.
         # - built-in probes: the host derives their stream keys (two reads of small Parameters) instead of
         #   the graph (about sixty scalar kernels, some 10 % of a refresh step on a small PINN).
+        # - hessian_inputs follow the inputs; the compiled step is told where they start.
         phase = _REFRESH
         if self.update_interval > 1 and int(self.global_step.asnumpy()[0]) % self.update_interval:
             phase = _LAZY
         step_inputs = tuple(inputs)
+        split = None
+        if phase == _REFRESH and hessian_inputs is not None:
+            split = len(step_inputs)
+            step_inputs += hessian_inputs
         if phase == _REFRESH and self.host_probe_keys:
             step_inputs = (self._host_probe_keys(),) + step_inputs
-        step, new = self._step_cell(grad_fn, phase)
+        step, new = self._step_cell(grad_fn, phase, split)
         lazy = None
         if new and phase == _REFRESH and self.update_interval > 1:
             # Compile the lazy graph before the refresh graph: MindSpore's CPU runtime runs a graph compiled
@@ -501,13 +515,16 @@ class AdaHessian(nn.Optimizer):
             if mode != ms.GRAPH_MODE:
                 ms.set_context(mode=mode)
 
-    def _step_cell(self, grad_fn, phase):
-        """The compiled step of ``grad_fn`` for ``phase``, and whether it was just made (so not compiled yet)."""
-        key = (id(grad_fn), phase)
+    def _step_cell(self, grad_fn, phase, split=None):
+        """The compiled step of ``grad_fn`` for ``phase``, and whether it was just made (so not compiled yet).
+
+        ``split``: the number of inputs when ``hessian_inputs`` follow them, else ``None``.
+        """
+        key = (id(grad_fn), phase, split)
         entry = self._compiled.get(key)
         if entry is not None and entry[0] is grad_fn:
             return entry[1], False
-        step = _CompiledStep(self, grad_fn, phase, phase == _REFRESH and self.host_probe_keys)
+        step = _CompiledStep(self, grad_fn, phase, phase == _REFRESH and self.host_probe_keys, split)
         if len(self._compiled) >= 16:
             self._compiled.pop(next(iter(self._compiled)))
         self._compiled[key] = (grad_fn, step)
@@ -540,7 +557,7 @@ class AdaHessian(nn.Optimizer):
                           f"the log-sum-exp form). " + second_order_advice(names), RuntimeWarning, stacklevel=3)
 
     @staticmethod
-    def _check_inputs(inputs):
+    def _check_inputs(inputs, subject="the inputs of 'grad_fn'"):
         def valid(value):
             if isinstance(value, (tuple, list)):
                 return all(valid(item) for item in value)
@@ -548,8 +565,18 @@ class AdaHessian(nn.Optimizer):
 
         for position, value in enumerate(inputs):
             if not valid(value):
-                raise TypeError(_err(f"the inputs of 'grad_fn' must be Tensor, number, or tuple/list of them, "
+                raise TypeError(_err(f"{subject} must be Tensor, number, or tuple/list of them, "
                                      f"but got {type(value).__name__} at position {position}."))
+
+    def _check_hessian_inputs(self, hessian_inputs):
+        """``hessian_inputs`` as a tuple (or ``None``), checked like the inputs."""
+        if hessian_inputs is None:
+            return None
+        if not isinstance(hessian_inputs, (tuple, list)):
+            raise TypeError(_err(f"the 'hessian_inputs' must be a tuple or list of the inputs of 'grad_fn', "
+                                 f"but got {type(hessian_inputs).__name__}."))
+        self._check_inputs(hessian_inputs, "the elements of 'hessian_inputs'")
+        return tuple(hessian_inputs)
 
     def _probes(self, probe_key, probe_keys=None):
         """Probe sets for this refresh; ``probe_key`` is ``(seed, refresh count)`` read at the top of the step.
@@ -580,8 +607,11 @@ class AdaHessian(nn.Optimizer):
                 raise ValueError(_err("the gradient of '" + self.param_names[i] + "' must have shape "
                                       + str(self.param_shapes[i]) + ", but got " + str(grads[i].shape) + "."))
 
-    def _estimate(self, grad_fn, inputs, probe_key, probe_keys):
-        """Gradient output and the signed Hessian-diagonal estimate of the 'hutchinson' parameters."""
+    def _estimate(self, grad_fn, inputs, probe_key, probe_keys, hessian_inputs=None):
+        """Gradient output and the signed Hessian-diagonal estimate of the 'hutchinson' parameters.
+
+        ``hessian_inputs``: inputs of the Hessian-vector products when they differ from ``inputs``, else ``None``.
+        """
         def checked_grad_fn(*args):
             output = grad_fn(*args)
             self._check_grads(split_grad_output(output)[1])
@@ -590,22 +620,29 @@ class AdaHessian(nn.Optimizer):
         if not self.hutchinson_index:
             return checked_grad_fn(*inputs), ()
         weights = self.hutchinson_params
+        probes = self._probes(probe_key, probe_keys)
         # restore=False: a finite difference may leave the weights moved, _apply overwrites them from the
         # values read at the top of the step
-        if len(self.hutchinson_index) == len(self._parameters):
-            return hutchinson_diagonal(checked_grad_fn, weights, inputs, self._probes(probe_key, probe_keys),
-                                       self.hvp_method, None, False)
+        everything = len(self.hutchinson_index) == len(self._parameters)
+        if everything and hessian_inputs is None:
+            return hutchinson_diagonal(checked_grad_fn, weights, inputs, probes, self.hvp_method, None, False)
         index = self.hutchinson_index
 
         def partial_grad_fn(*args):
             grads = split_grad_output(checked_grad_fn(*args))[1]
             return tuple(grads[i] for i in index)
 
+        # the gradient of the update comes first, before a finite difference moves the weights
         output = checked_grad_fn(*inputs)
+        hessian_grad_fn = checked_grad_fn if everything else partial_grad_fn
+        if hessian_inputs is not None:
+            _, diagonal = hutchinson_diagonal(hessian_grad_fn, weights, hessian_inputs, probes, self.hvp_method,
+                                              None, False)
+            return output, diagonal
         grads = split_grad_output(output)[1]
         # the finite difference starts from these gradients rather than taking them again
-        _, diagonal = hutchinson_diagonal(partial_grad_fn, weights, inputs, self._probes(probe_key, probe_keys),
-                                          self.hvp_method, tuple(grads[i] for i in index), False)
+        _, diagonal = hutchinson_diagonal(partial_grad_fn, weights, inputs, probes, self.hvp_method,
+                                          tuple(grads[i] for i in index), False)
         return output, diagonal
 
     def _curvatures(self, grads, diagonal):
@@ -621,9 +658,9 @@ class AdaHessian(nn.Optimizer):
             result += (spatial_mean(raw, self.average_axes[i]),)
         return result
 
-    def _refresh_step(self, grad_fn, inputs, probe_key, probe_keys=None):
+    def _refresh_step(self, grad_fn, inputs, probe_key, probe_keys=None, hessian_inputs=None):
         """Gradient and curvature of a step that refreshes the Hessian estimate."""
-        output, diagonal = self._estimate(grad_fn, inputs, probe_key, probe_keys)
+        output, diagonal = self._estimate(grad_fn, inputs, probe_key, probe_keys, hessian_inputs)
         grads = self._prepare_grads(output)
         return output, grads, self._curvatures(grads, self.rank_mean(diagonal))
 
@@ -642,10 +679,11 @@ class AdaHessian(nn.Optimizer):
         """One optimization step; see the class docstring."""
         return self._step(grad_fn, inputs, _DECIDE_IN_GRAPH)
 
-    def _step(self, grad_fn, inputs, phase, probe_keys=None):
+    def _step(self, grad_fn, inputs, phase, probe_keys=None, hessian_inputs=None):
         """One step; ``phase`` (a compile-time constant) fixes a refresh or a lazy step, or decides in the graph.
 
         ``probe_keys``: stream keys of the probes derived on the host (refresh steps of a plain call), or ``None``.
+        ``hessian_inputs``: inputs of the Hessian-vector products (refresh steps of a plain call), or ``None``.
         """
         # State read here, outside any branch: inside a control-flow branch, a Parameter that the graph
         # only reads would keep its compile-time value after set_data (e.g. load_param_into_net).
@@ -653,7 +691,7 @@ class AdaHessian(nn.Optimizer):
         # the parameters before the step: a finite-difference estimate moves them and _apply overwrites them
         p_old = self._flatten(self._parameters)
         if self.update_interval == 1 or phase == _REFRESH:
-            output, grads, curvatures = self._refresh_step(grad_fn, inputs, probe_key, probe_keys)
+            output, grads, curvatures = self._refresh_step(grad_fn, inputs, probe_key, probe_keys, hessian_inputs)
             self._apply(grads, curvatures, p_old, Tensor(True), True)
         elif phase == _LAZY:
             output, grads, curvatures = self._lazy_step(grad_fn, inputs)
@@ -773,15 +811,20 @@ class AdaHessian(nn.Optimizer):
 class _CompiledStep(Cell):
     """One AdaHessian step for a fixed ``grad_fn`` and phase, as a Cell so that GRAPH mode compiles it once."""
 
-    def __init__(self, optimizer, grad_fn, phase, keys_first):
+    def __init__(self, optimizer, grad_fn, phase, keys_first, split=None):
         super().__init__(auto_prefix=False)
         self.optimizer = optimizer
         self.grad_fn = grad_fn
         self.step_phase = phase
         self.keys_first = keys_first  # the first input holds the probes' stream keys
+        self.split = split  # the number of grad_fn inputs when hessian_inputs follow them
 
     def construct(self, *inputs):
         # pylint: disable=protected-access
+        keys = None
         if self.keys_first:
-            return self.optimizer._step(self.grad_fn, inputs[1:], self.step_phase, inputs[0])
-        return self.optimizer._step(self.grad_fn, inputs, self.step_phase)
+            keys = inputs[0]
+            inputs = inputs[1:]
+        if self.split is None:
+            return self.optimizer._step(self.grad_fn, inputs, self.step_phase, keys)
+        return self.optimizer._step(self.grad_fn, inputs[:self.split], self.step_phase, keys, inputs[self.split:])

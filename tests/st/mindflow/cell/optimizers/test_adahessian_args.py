@@ -250,3 +250,29 @@ def test_wrong_input_types(bad_input):
     assert str(info.value).startswith(PREFIX)
     assert "position 0" in str(info.value)
     assert int(problem.optimizer.global_step.asnumpy()[0]) == 0
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+@pytest.mark.parametrize("hessian_inputs, pattern", [
+    (Tensor(np.ones(3, np.float32)), "the 'hessian_inputs' must be a tuple or list of the inputs of 'grad_fn', "
+                                     "but got Tensor"),
+    ("x", "the 'hessian_inputs' must be a tuple or list of the inputs of 'grad_fn', but got str"),
+    ((np.ones(3, np.float32),), "the elements of 'hessian_inputs' must be Tensor, number, or tuple/list of them, "
+                                "but got ndarray at position 0"),
+    ((Tensor(np.ones(3, np.float32)), None), "the elements of 'hessian_inputs' must be Tensor, number, or "
+                                             "tuple/list of them, but got NoneType at position 1"),
+], ids=["tensor", "str", "tuple-with-ndarray", "tuple-with-none"])
+def test_wrong_hessian_inputs(hessian_inputs, pattern):
+    """
+    Feature: AdaHessian checks the inputs of its Hessian-vector products.
+    Description: hessian_inputs as a bare Tensor, a string, a tuple holding a numpy array and one holding None.
+    Expectation: TypeError with an AdaHessian message saying what was expected and what came; no step is taken.
+    """
+    problem = _Problem()
+    grad_fn = ms.grad(problem.loss, None, [problem.w, problem.u])
+    with pytest.raises(TypeError) as info:
+        problem.optimizer(grad_fn, Tensor(np.ones(3, np.float32)), hessian_inputs=hessian_inputs)
+    assert str(info.value).startswith(PREFIX + " " + pattern)
+    assert int(problem.optimizer.global_step.asnumpy()[0]) == 0

@@ -319,3 +319,95 @@ def test_gradient_curvature_only():
         reference.step([4.0 * g for g in np_loss.grad(reference.params, x)], lambda counter: None)
     _assert_state_matches(optimizer, reference)
     assert int(optimizer.hessian_step.asnumpy()[0]) == 3
+
+
+def _least_squares(rows, seed):
+    """Design matrix [X, 1] and targets of y = X w* + b* with ``rows`` samples, and the data as one Tensor."""
+    rng = np.random.default_rng(seed)
+    features = _f32(rng.normal(size=(rows, 3)))
+    targets = _f32(features @ _f32([1.5, -2.0, 0.5]) + 0.3)
+    design = np.concatenate([features, np.ones((rows, 1))], axis=1).astype(np.float64)
+    return design, targets.astype(np.float64), Tensor(_f32(np.concatenate([features, targets[:, None]], axis=1)))
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+@pytest.mark.parametrize("hvp_method, mixed", [("autodiff", False), ("finite_difference", False),
+                                               ("autodiff", True), ("finite_difference", True)],
+                         ids=["autodiff", "finite-difference", "autodiff-mixed", "finite-difference-mixed"])
+def test_hessian_inputs_subset(hvp_method, mixed):
+    """
+    Feature: hessian_inputs: the Hessian-vector products of a refresh on other inputs than the gradient.
+    Description: least squares on 32 samples (w of shape (3,), b of shape (1,)), update_interval 2, all-ones
+        probes (gen_rand_vecs override); refresh steps pass hessian_inputs holding the first 8 samples, lazy steps
+        pass 8 other samples (which a lazy step must ignore); 6 steps, both Hessian-vector products; "mixed":
+        b has curvature 'gradient' (and so no probe).
+    Expectation: parameters and moments match the NumPy reference whose gradient comes from all 32 samples and
+        whose estimate D = |H_8 z| from the Hessian of the 8-sample loss, z = 1 (z_b = 0 when mixed) (rtol 1e-4
+        exact, 2e-2 by finite difference); the returned loss is the 32-sample loss (same tolerances).
+    """
+    design, targets, data = _least_squares(32, 3)
+    w = Parameter(Tensor(np.zeros(3, np.float32)), name="w")
+    b = Parameter(Tensor(np.zeros(1, np.float32)), name="b")
+
+    def loss_fn(batch):
+        prediction = ops.matmul(batch[:, :3], w.reshape(3, 1)).reshape(-1) + b
+        return ops.mean((prediction - batch[:, 3]) ** 2)
+
+    params = [{"params": [w]}, {"params": [b], "curvature": "gradient"}] if mixed else [w, b]
+    optimizer = OnesProbeAdaHessian(params, learning_rate=0.2, update_interval=2, hvp_method=hvp_method)
+    grad_fn = ms.value_and_grad(loss_fn, None, optimizer.parameters)
+    subset = Tensor(data.asnumpy()[:8])
+    others = Tensor(data.asnumpy()[8:16])
+    hessian_8 = 2.0 / 8 * design[:8].T @ design[:8]
+    curvature = ["hutchinson", "gradient"] if mixed else ["hutchinson", "hutchinson"]
+    reference = AdaHessianReference([np.zeros(3), np.zeros(1)], lr=0.2, update_interval=2,
+                                    per_param={"curvature": curvature})
+
+    # b carries no probe when its curvature is 'gradient': H z then holds no w-b coupling
+    probe = np.array([1.0, 1.0, 1.0, 0.0 if mixed else 1.0])
+
+    def estimate(_counter):
+        hz = hessian_8 @ probe
+        return [hz[:3], hz[3:]]
+
+    tolerance = 1e-4 if hvp_method == "autodiff" else 2e-2
+    for step in range(6):
+        loss = optimizer(grad_fn, data, hessian_inputs=(subset if step % 2 == 0 else others,))
+        wb = np.concatenate(reference.params)
+        np.testing.assert_allclose(float(loss.asnumpy()), np.mean((design @ wb - targets) ** 2), rtol=tolerance)
+        gradient = 2.0 / 32 * design.T @ (design @ wb - targets)
+        reference.step([gradient[:3], gradient[3:]], estimate)
+    _assert_state_matches(optimizer, reference, rtol=tolerance, atol=1e-5)
+    assert int(optimizer.hessian_step.asnumpy()[0]) == 3
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+@pytest.mark.parametrize("hvp_method", ["autodiff", "finite_difference"])
+def test_hessian_inputs_same_as_inputs(hvp_method):
+    """
+    Feature: hessian_inputs equal to the inputs change nothing.
+    Description: two optimizers with default probes (drawn from host keys), seed 4, on the quartic loss of a
+        (3,) and a (2, 3) parameter, 4 steps; one called with hessian_inputs=(x,), the other without.
+    Expectation: the same parameters, moments and losses (rtol 1e-6); the estimate is not trivial (moment2 > 0).
+    """
+    shapes = [(3,), (2, 3)]
+    runs = []
+    for with_hessian_inputs in (False, True):
+        params, _, loss_fn, _ = _quartic_problem(shapes, 17, pairs=((0, 1),))
+        optimizer = AdaHessian(params, learning_rate=0.05, seed=4, hvp_method=hvp_method)
+        grad_fn = ms.value_and_grad(loss_fn, None, optimizer.parameters)
+        x = Tensor(0.5, ms.float32)
+        extra = {"hessian_inputs": (x,)} if with_hessian_inputs else {}
+        losses = [float(optimizer(grad_fn, x, **extra).asnumpy()) for _ in range(4)]
+        runs.append((losses, _state(optimizer)))
+    losses_a, state_a = runs[0]
+    losses_b, state_b = runs[1]
+    np.testing.assert_allclose(losses_b, losses_a, rtol=1e-6)
+    for got, want in zip(state_b[0] + state_b[1] + state_b[2], state_a[0] + state_a[1] + state_a[2]):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    assert state_b[3:] == state_a[3:] == (4, 4)
+    assert all(np.all(v > 0) for v in state_a[2])
