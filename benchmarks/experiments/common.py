@@ -92,6 +92,15 @@ def interleaved(functions, args, steps, warmup=1):
                    "max_ms": max(values) * 1e3} for name, values in times.items()}
 
 
+def worker_times(command):
+    """Run a worker process and return the times of its last ``RESULT name=ms ...`` line as ``{name: ms}``."""
+    # pylint: disable=import-outside-toplevel
+    import subprocess
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    line = [item for item in done.stdout.splitlines() if item.startswith("RESULT ")][-1]
+    return {key: float(value) for key, value in (item.split("=") for item in line.split()[1:])}
+
+
 def report(title, results, path=None):
     """Print ``results`` as a small table and optionally dump them to JSON."""
     print(f"== {title}")

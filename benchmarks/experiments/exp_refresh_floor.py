@@ -33,7 +33,6 @@ Usage: python benchmarks/experiments/exp_refresh_floor.py --workload cnn [--step
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 
 import numpy as np
@@ -112,9 +111,7 @@ def main():
         for order in _ORDERS:
             command = [sys.executable, os.path.abspath(__file__), "--workload", args.workload, "--steps",
                        str(args.steps), "--worker", order]
-            done = subprocess.run(command, capture_output=True, text=True, check=True)
-            line = [item for item in done.stdout.splitlines() if item.startswith("RESULT ")][-1]
-            times = {key: float(value) for key, value in (item.split("=") for item in line.split()[1:])}
+            times = common.worker_times(command)
             rows.append(times)
             adam = times["adam"]
             print(f"  process {index + 1} {order:16s} Adam {adam:.2f} ms; in Adam steps: gradient "

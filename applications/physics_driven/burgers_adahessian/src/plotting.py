@@ -23,7 +23,7 @@ import numpy as np  # pylint: disable=wrong-import-position
 LABELS = {"adam": "Adam", "adahessian": "AdaHessian"}
 COLORS = {"adam": "tab:blue", "adahessian": "tab:red"}
 COLOR_MAPS = {"adam": "Blues", "adahessian": "Reds"}
-SETTING_NAMES = {"learning_rate": "lr", "lr_schedule": "schedule"}
+SETTING_NAMES = {"learning_rate": "lr", "lr_schedule": "schedule", "hessian_fraction": "Hessian share"}
 SLICE_TIMES = (0.25, 0.5, 0.75)
 
 

@@ -32,11 +32,14 @@ from tqdm import tqdm
 
 from .data_parallel import gradient_mean, rank_divergence
 from .dataset import evaluation_grid, sample_collocation_points
+from .hessian_subset import HessianSubset, check_fraction
 from .losses import BurgersLossTerms, BurgersPINNLoss
 from .model import build_model, glorot_initialize, load_numpy_parameters, parameters_to_numpy, save_network
 
 # Keys of an optimizer section that shape the learning-rate schedule rather than go to the constructor.
 SCHEDULE_KEYS = ("lr_schedule", "lr_final_ratio", "warmup_steps")
+# Keys of the adahessian section that shape the train step rather than go to the constructor.
+STEP_KEYS = ("hessian_fraction",)
 ADAM_KEYS = ("beta1", "beta2", "eps", "weight_decay")
 
 
@@ -113,9 +116,9 @@ def build_optimizer(name, params, optimizer_config, steps, seed):
     cfg = dict(optimizer_config)
     lr = learning_rate_schedule(cfg.pop("learning_rate"), steps, cfg.get("lr_schedule", "constant"),
                                 float(cfg.get("lr_final_ratio", 0.01)), int(cfg.get("warmup_steps", 0)))
-    kwargs = {key: value for key, value in cfg.items() if key not in SCHEDULE_KEYS}
+    kwargs = {key: value for key, value in cfg.items() if key not in SCHEDULE_KEYS + STEP_KEYS}
     if name == "adam":
-        unknown = set(kwargs) - set(ADAM_KEYS)
+        unknown = (set(kwargs) - set(ADAM_KEYS)) | (set(cfg) & set(STEP_KEYS))
         if unknown:
             raise ValueError(f"unsupported Adam settings: {sorted(unknown)}")
         return nn.Adam(params, learning_rate=lr, **kwargs)
@@ -125,7 +128,7 @@ def build_optimizer(name, params, optimizer_config, steps, seed):
     raise ValueError(f"unknown optimizer {name!r}")
 
 
-def make_train_step(name, loss_cell, optimizer, graph_mode, group_size=1):
+def make_train_step(name, loss_cell, optimizer, graph_mode, group_size=1, hessian_subset=None):
     """Return ``step(pde_points, ic_points, ic_values, bc_points) -> loss`` performing one update.
 
     Args:
@@ -135,9 +138,17 @@ def make_train_step(name, loss_cell, optimizer, graph_mode, group_size=1):
         graph_mode (bool): Compile Adam's step with ``mindspore.jit``; AdaHessian compiles its own step.
         group_size (int): Data-parallel ranks. Adam's gradients are averaged over them here, as in any
             MindSpore data-parallel loop; AdaHessian averages its gradients and curvature itself.
+        hessian_subset (HessianSubset): AdaHessian only: draws the points of its Hessian-vector products at
+            every step (``hessian_inputs``); ``None`` uses all points.
     """
     grad_fn = ms.value_and_grad(loss_cell, None, optimizer.parameters)
     if name == "adahessian":
+        if hessian_subset is not None:
+            def subset_step(pde_points, ic_points, ic_values, bc_points):
+                return optimizer(grad_fn, pde_points, ic_points, ic_values, bc_points,
+                                 hessian_inputs=hessian_subset())
+            return subset_step
+
         def adahessian_step(pde_points, ic_points, ic_values, bc_points):
             return optimizer(grad_fn, pde_points, ic_points, ic_values, bc_points)
         return adahessian_step
@@ -162,11 +173,16 @@ def set_up_context(mode, device_target, device_id=None):
         # Host-blocking execution makes each small step several times faster on CPU (see README);
         # an explicit MS_DEV_HOST_BLOCKING_RUN in the environment wins.
         os.environ.setdefault("MS_DEV_HOST_BLOCKING_RUN", "1")
-        ms.set_device("CPU")
-    elif device_id is None:
-        ms.set_device(device_target)
-    else:
-        ms.set_device(device_target, device_id)
+    try:
+        if device_id is None or device_target == "CPU":
+            ms.set_device(device_target)
+        else:
+            ms.set_device(device_target, device_id)
+    except RuntimeError:
+        # MindSpore fixes the device once kernels have run in this process (a second run in the same
+        # process, e.g. from a notebook or a test): that is fine as long as it is the device asked for.
+        if ms.get_context("device_target") != device_target:
+            raise
     ms.set_context(mode=ms.GRAPH_MODE if mode == "GRAPH" else ms.PYNATIVE_MODE)
 
 
@@ -257,9 +273,15 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
     loss_cell = BurgersPINNLoss(net, config["pde"]["viscosity"], weights)
     terms_cell = BurgersLossTerms(net, config["pde"]["viscosity"])
     optimizer = build_optimizer(name, net.trainable_params(), config["optimizers"][name], steps, seed)
-    step_fn = make_train_step(name, loss_cell, optimizer, mode_is_graph, group_size)
+    own_points = points if train_points is None else train_points
+    fraction = check_fraction(config["optimizers"][name].get("hessian_fraction", 1.0))
+    subset = None
+    if name == "adahessian" and fraction < 1:
+        subset = HessianSubset((own_points.pde_points, own_points.ic_points, own_points.ic_values,
+                                own_points.bc_points), fraction, seed)
+    step_fn = make_train_step(name, loss_cell, optimizer, mode_is_graph, group_size, subset)
     inputs = points.as_tensors()
-    train_inputs = inputs if train_points is None else train_points.as_tensors()
+    train_inputs = own_points.as_tensors()
     # The optimizer's own mean all-reduce over the data-parallel ranks (None in one process).
     rank_mean = import_mindflow().cell.optimizers.distributed.RankMean() if group_size > 1 else None
 

@@ -18,10 +18,12 @@ import os
 
 import numpy as np
 import pytest
+import mindspore as ms
 
 # conftest.py in this folder puts the application folder on sys.path.
 import eval as burgers_eval  # pylint: disable=redefined-builtin
 import train as burgers_train
+from src.trainer import set_up_context
 
 ARTIFACTS = ("metrics.json", "predictions.npz", "loss_error_curves.png", "solution_maps.png", "error_maps.png",
              "time_slices.png", os.path.join("checkpoints", "burgers_init.ckpt"),
@@ -134,3 +136,22 @@ def test_eval_reproduces_training_error(smoke_run):
     assert result["rel_l2_error"] == pytest.approx(expected, rel=1e-4)
     assert (eval_dir / "eval_metrics.json").is_file()
     assert (eval_dir / "burgers_adahessian_error.png").is_file()
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_context_set_up_again_after_kernels_ran(smoke_run):
+    """
+    Feature: a second run in the same process (notebook, tests) after kernels have run.
+    Description: set_up_context for CPU again once the smoke run has executed kernels, then for GPU.
+    Expectation: the same device is accepted (GRAPH mode set); another device raises MindSpore's RuntimeError.
+    """
+    del smoke_run  # only needed for kernels to have run in this process
+    set_up_context("PYNATIVE", "CPU")
+    assert ms.get_context("mode") == ms.PYNATIVE_MODE
+    set_up_context("GRAPH", "CPU")
+    assert ms.get_context("mode") == ms.GRAPH_MODE
+    with pytest.raises(RuntimeError):
+        set_up_context("GRAPH", "GPU")
+    assert ms.get_context("device_target") == "CPU"
