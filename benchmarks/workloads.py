@@ -157,11 +157,13 @@ class BurgersLoss(nn.Cell):
 
     def construct(self, points):
         """Loss at stacked points: PDE rows first, then IC rows, then BC rows."""
-        pde = points[:N_PDE]
+        return self.split_loss(points[:N_PDE], points[N_PDE:N_PDE + N_IC], points[N_PDE + N_IC:])
+
+    def split_loss(self, pde, ic, bc):
+        """Loss at the PDE, initial and boundary points given apart."""
         residual = self.u_t(pde) + self.net(pde) * self.u_x(pde) - NU * self.u_xx(pde)
-        ic = points[N_PDE:N_PDE + N_IC]
         ic_error = self.net(ic) + ops.sin(math.pi * ic[:, 0:1])
-        bc_error = self.net(points[N_PDE + N_IC:])
+        bc_error = self.net(bc)
         return ops.mean(residual * residual) + ops.mean(ic_error * ic_error) + ops.mean(bc_error * bc_error)
 
 

@@ -30,7 +30,6 @@ orders (the order above, Adam first, and its reverse); the medians are taken ove
 Usage: python benchmarks/experiments/exp_hessian_subset.py --workload pinn_app --points 8192 [--steps 30]
 """
 import argparse
-import math
 import os
 import statistics
 import sys
@@ -39,7 +38,7 @@ import numpy as np
 
 import common
 import mindspore as ms
-from mindspore import Tensor, nn, ops
+from mindspore import Tensor, nn
 
 import workloads
 from exp_fd_hvp import Grad
@@ -48,22 +47,12 @@ from mindflow.cell.optimizers import AdaHessian
 METHODS = ("autodiff", "finite_difference")
 
 
-class SplitBurgersLoss(nn.Cell):
-    """The benchmark's Burgers PINN loss (``workloads.BurgersLoss``) with the three point sets as three inputs."""
+class SplitBurgersLoss(workloads.BurgersLoss):
+    """The benchmark's Burgers PINN loss with the three point sets as three inputs."""
 
-    def __init__(self, net):
-        super().__init__()
-        self.net = net
-        self.u_x = workloads.Derivative(net, 0)
-        self.u_t = workloads.Derivative(net, 1)
-        self.u_xx = workloads.Derivative(self.u_x, 0)
-
-    def construct(self, pde, ic, bc):
+    def construct(self, pde, ic, bc):  # pylint: disable=arguments-differ
         """Mean squared residual, initial-condition and boundary errors, summed."""
-        residual = self.u_t(pde) + self.net(pde) * self.u_x(pde) - workloads.NU * self.u_xx(pde)
-        ic_error = self.net(ic) + ops.sin(math.pi * ic[:, 0:1])
-        bc_error = self.net(bc)
-        return ops.mean(residual * residual) + ops.mean(ic_error * ic_error) + ops.mean(bc_error * bc_error)
+        return self.split_loss(pde, ic, bc)
 
 
 def point_sets(n_pde, seed=0):
@@ -118,8 +107,7 @@ def _builders(name, arrays, fractions):
         def build():
             net = build_net(name)
             grad = Grad(ms.value_and_grad(SplitBurgersLoss(net), None, ms.ParameterTuple(net.trainable_params())))
-            sizes = [max(1, int(round(fraction * len(a)))) for a in arrays]
-            subset = tuple(Tensor(a[:size]) for a, size in zip(arrays, sizes))
+            subset = tuple(Tensor(a[:size]) for a, size in zip(arrays, SubsetDrawer(arrays, fraction).sizes))
 
             def step(*_inputs):
                 return grad(*subset)

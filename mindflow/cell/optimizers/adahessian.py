@@ -568,14 +568,15 @@ class AdaHessian(nn.Optimizer):
                 raise TypeError(_err(f"{subject} must be Tensor, number, or tuple/list of them, "
                                      f"but got {type(value).__name__} at position {position}."))
 
-    def _check_hessian_inputs(self, hessian_inputs):
+    @staticmethod
+    def _check_hessian_inputs(hessian_inputs):
         """``hessian_inputs`` as a tuple (or ``None``), checked like the inputs."""
         if hessian_inputs is None:
             return None
         if not isinstance(hessian_inputs, (tuple, list)):
             raise TypeError(_err(f"the 'hessian_inputs' must be a tuple or list of the inputs of 'grad_fn', "
                                  f"but got {type(hessian_inputs).__name__}."))
-        self._check_inputs(hessian_inputs, "the elements of 'hessian_inputs'")
+        AdaHessian._check_inputs(hessian_inputs, "the elements of 'hessian_inputs'")
         return tuple(hessian_inputs)
 
     def _probes(self, probe_key, probe_keys=None):
@@ -635,14 +636,14 @@ class AdaHessian(nn.Optimizer):
         # the gradient of the update comes first, before a finite difference moves the weights
         output = checked_grad_fn(*inputs)
         hessian_grad_fn = checked_grad_fn if everything else partial_grad_fn
-        if hessian_inputs is not None:
-            _, diagonal = hutchinson_diagonal(hessian_grad_fn, weights, hessian_inputs, probes, self.hvp_method,
-                                              None, False)
-            return output, diagonal
-        grads = split_grad_output(output)[1]
-        # the finite difference starts from these gradients rather than taking them again
-        _, diagonal = hutchinson_diagonal(partial_grad_fn, weights, inputs, probes, self.hvp_method,
-                                          tuple(grads[i] for i in index), False)
+        hvp_inputs = inputs if hessian_inputs is None else hessian_inputs
+        start_grads = None
+        if hessian_inputs is None:
+            # same inputs: the finite difference starts from these gradients rather than taking them again
+            grads = split_grad_output(output)[1]
+            start_grads = tuple(grads[i] for i in index)
+        _, diagonal = hutchinson_diagonal(hessian_grad_fn, weights, hvp_inputs, probes, self.hvp_method, start_grads,
+                                          False)
         return output, diagonal
 
     def _curvatures(self, grads, diagonal):

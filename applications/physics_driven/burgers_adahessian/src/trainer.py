@@ -143,14 +143,9 @@ def make_train_step(name, loss_cell, optimizer, graph_mode, group_size=1, hessia
     """
     grad_fn = ms.value_and_grad(loss_cell, None, optimizer.parameters)
     if name == "adahessian":
-        if hessian_subset is not None:
-            def subset_step(pde_points, ic_points, ic_values, bc_points):
-                return optimizer(grad_fn, pde_points, ic_points, ic_values, bc_points,
-                                 hessian_inputs=hessian_subset())
-            return subset_step
-
         def adahessian_step(pde_points, ic_points, ic_values, bc_points):
-            return optimizer(grad_fn, pde_points, ic_points, ic_values, bc_points)
+            extra = {} if hessian_subset is None else {"hessian_inputs": hessian_subset()}
+            return optimizer(grad_fn, pde_points, ic_points, ic_values, bc_points, **extra)
         return adahessian_step
 
     reducer = gradient_mean(optimizer.parameters, group_size)
@@ -274,9 +269,9 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
     terms_cell = BurgersLossTerms(net, config["pde"]["viscosity"])
     optimizer = build_optimizer(name, net.trainable_params(), config["optimizers"][name], steps, seed)
     own_points = points if train_points is None else train_points
-    fraction = check_fraction(config["optimizers"][name].get("hessian_fraction", 1.0))
+    fraction = config["optimizers"][name].get("hessian_fraction", 1.0)
     subset = None
-    if name == "adahessian" and fraction < 1:
+    if name == "adahessian" and check_fraction(fraction) < 1:
         subset = HessianSubset((own_points.pde_points, own_points.ic_points, own_points.ic_values,
                                 own_points.bc_points), fraction, seed)
     step_fn = make_train_step(name, loss_cell, optimizer, mode_is_graph, group_size, subset)
