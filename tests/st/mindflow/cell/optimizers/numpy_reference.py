@@ -26,8 +26,12 @@ Hessian-vector products for parameters of any rank.
 """
 import numpy as np
 
-__all__ = ["AdaHessianReference", "QuarticLoss", "block_mean", "default_average_axes", "hutchinson_estimate",
-           "reduced_shape"]
+__all__ = ["AdaHessianReference", "QuarticLoss", "block_mean", "default_average_axes",
+           "finite_difference_error_bound", "hutchinson_estimate", "reduced_shape"]
+
+# Unit roundoff of float32, and the forward-difference step the optimizer uses: h = FD_SCALE (1 + max|w|) / max|z|.
+UNIT_ROUNDOFF_32 = 2.0 ** -24
+FD_SCALE_32 = float(2.0 ** -23) ** 0.5
 
 
 def default_average_axes(ndim):
@@ -65,6 +69,33 @@ def hutchinson_estimate(hvp, params, probe_sets):
         products = hvp(params, probes)
         total = [acc + np.asarray(z, np.float64) * hz for acc, z, hz in zip(total, probes, products)]
     return [acc / len(probe_sets) for acc in total]
+
+
+def finite_difference_error_bound(gradient_scale, weight_max, probe_max, terms, hessian_row_abs=0.0,
+                                  third_derivative=0.0):
+    r"""Bound on ``|fd(H z) - H z|`` per element for the float32 forward difference ``(g(w + h z) - g(w)) / h``.
+
+    Rounding: each float32 gradient element is a sum of at most ``terms`` products, so it is off by at most
+    ``gamma * gradient_scale`` with ``gamma = terms * u / (1 - terms * u)`` (Higham's bound for a sum,
+    ``gradient_scale`` the sum of the absolute values of its terms); two gradients are differenced and divided
+    by ``h``. The moved weights ``w + h z`` are rounded too, by at most ``u (|w| + h |z|)``, which moves the second
+    gradient by at most that times ``hessian_row_abs`` (per element, the sum of ``|H_ij|`` over ``j``), again divided
+    by ``h``. Truncation: ``h / 2`` times ``third_derivative``, a bound on ``|d^3 L[z, z]|`` per element (zero
+    for a quadratic loss, whose forward difference is exact in exact arithmetic).
+
+    Args:
+        gradient_scale (numpy.ndarray): Per element, the sum of the absolute values of the gradient's terms.
+        weight_max (float): ``max|w|`` over the weights moved by the difference.
+        probe_max (float): ``max|z|``.
+        terms (int): The largest number of terms summed into one gradient element.
+        hessian_row_abs (Union[float, numpy.ndarray]): Per element, ``sum_j |H_ij|``. Default: ``0.0``.
+        third_derivative (Union[float, numpy.ndarray]): Bound on the third-derivative term. Default: ``0.0``.
+    """
+    step = FD_SCALE_32 * (1.0 + weight_max) / probe_max
+    gamma = terms * UNIT_ROUNDOFF_32 / (1.0 - terms * UNIT_ROUNDOFF_32)
+    rounding = 2.0 * gamma * np.asarray(gradient_scale, np.float64) / step
+    moved = UNIT_ROUNDOFF_32 * (weight_max + step * probe_max) * np.asarray(hessian_row_abs, np.float64) / step
+    return rounding + moved + 0.5 * step * np.asarray(third_derivative, np.float64)
 
 
 class QuarticLoss:
