@@ -94,7 +94,13 @@ def _element_bits(shape, key):
 
 
 def _word_count(size, per_word):
-    return (size + per_word - 1) // per_word
+    """Words that hold ``size`` values, ``per_word`` (1 or 32) to a word.
+
+    A shift rather than ``//``: MindSpore's graph compiler divides Python ints through float32, so
+    ``(2**24 + 31) // 32`` compiles to 524289 and every later probe would start one word too late.
+    """
+    shift = 5 if per_word == SIGNS_PER_WORD else 0
+    return (size + per_word - 1) >> shift
 
 
 def rademacher_probe(shape, seed, counter, stream=0, dtype=ms.float32):
@@ -242,14 +248,21 @@ def probe_set_from_keys(transform, shapes, keys, index, segment):
     return _split_flat(from_bits(_hash_index(index, ops.gather(keys, segment, 0))), shapes, per_word)
 
 
+def _piece_starts(shapes, per_word):
+    """Where each shape's values start in a flat vector of whole words: ``per_word`` times the words before it."""
+    starts = ()
+    start = 0
+    for shape in shapes:
+        starts += (start,)
+        start += _word_count(_size(shape), per_word) * per_word
+    return starts
+
+
 def _split_flat(values, shapes, per_word):
     """The pieces of the flat vector ``values``, shape ``i`` starting at its first word, reshaped to ``shapes``."""
     pieces = ()
-    start = 0
-    for shape in shapes:
-        size = _size(shape)
-        pieces += (flat_piece(values, start, start + size).reshape(tuple(shape)),)
-        start += _word_count(size, per_word) * per_word
+    for shape, start in zip(shapes, _piece_starts(shapes, per_word)):
+        pieces += (flat_piece(values, start, start + _size(shape)).reshape(tuple(shape)),)
     return pieces
 
 

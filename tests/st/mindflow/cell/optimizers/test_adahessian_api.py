@@ -22,7 +22,7 @@ import types
 import numpy as np
 import pytest
 import mindspore as ms
-from mindspore import Parameter, Tensor
+from mindspore import Parameter, Tensor, nn, ops
 
 import mindflow
 import mindflow.cell
@@ -204,3 +204,28 @@ def test_plain_call_compiles_the_lazy_graph_first(update_interval, first_step, f
     assert len(new_cells) == (2 if update_interval > 1 else 1)
     if first_call != ["lazy"]:
         assert new_cells == cells
+
+
+@pytest.mark.level1
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_dense_4096_with_bias_trains():
+    """
+    Feature: AdaHessian on a parameter of exactly 2**24 elements followed by another (issue: the probe layout put the
+        second probe one word too late and the step failed to compile).
+    Description: nn.Dense(4096, 4096) with its bias, default settings, a mean squared error on 8 samples, 3 steps.
+    Expectation: the step compiles and runs, and the loss falls at every step.
+    """
+    net = nn.Dense(4096, 4096)
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.normal(size=(8, 4096)).astype(np.float32))
+    y = Tensor(0.1 * rng.normal(size=(8, 4096)).astype(np.float32))
+
+    def loss_fn(inputs, targets):
+        return ops.mean((net(inputs) - targets) ** 2)
+
+    optimizer = AdaHessian(net.trainable_params(), learning_rate=0.01)
+    assert [p.size for p in optimizer.parameters] == [2**24, 4096]
+    grad_fn = ms.value_and_grad(loss_fn, None, optimizer.parameters)
+    losses = [float(optimizer(grad_fn, x, y).asnumpy()) for _ in range(3)]
+    assert losses[2] < losses[1] < losses[0], losses

@@ -25,6 +25,7 @@ from mindspore import Tensor
 
 from mindflow.cell.optimizers import draw_probes, gaussian_probe, rademacher_probe
 from mindflow.cell.optimizers.probes import bits_transform, flat_layout, host_stream_keys, probe_set_from_keys
+from mindflow.cell.optimizers.probes import _piece_starts, _word_count  # pylint: disable=protected-access
 
 SIZE = 100_000
 # 4 standard deviations of a mean (or correlation) of SIZE independent unit-variance values
@@ -318,3 +319,67 @@ def test_host_stream_keys_give_the_same_probes(probe_fn, seed, counter, stream):
                 np.testing.assert_array_equal(probes[position].asnumpy(), expected)
             else:
                 np.testing.assert_allclose(probes[position].asnumpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+# Sizes around 2**24 and 2**25, where float32 stops holding every integer: multiples of 32 and not.
+_LARGE_SIZES = (2**24 - 33, 2**24 - 1, 2**24, 2**24 + 1, 2**24 + 31, 2**24 + 32, 2**24 + 33, 2**25 - 32, 2**25 - 1,
+                2**25, 2**25 + 1, 2**25 + 33, 3 * 2**24 + 5)
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+@pytest.mark.parametrize("probe_fn", [rademacher_probe, gaussian_probe], ids=["rademacher", "gaussian"])
+def test_probe_layout_at_large_sizes(probe_fn):
+    """
+    Feature: the flat layout of a probe set, as the graph compiler computes it, for tensors beyond 2**24 elements.
+    Description: word counts and piece starts of shapes whose sizes lie around 2**24 and 2**25, computed inside a
+        compiled function (no probe is drawn, nothing large is allocated) and by flat_layout on the host.
+    Expectation: both equal the per-element definition: element j of shape i is value j of shape i's words
+        (per_word values to a word), so shape i has ceil(size_i / per_word) words and starts per_word times the
+        words of the shapes before it (in 2.10 the compiler's // of Python ints went through float32 and gave
+        524289 words for 2**24 values).
+    """
+    per_word = bits_transform(probe_fn)[1]
+    shapes = tuple((size,) for size in _LARGE_SIZES)
+    words = [-(-size // per_word) for size in _LARGE_SIZES]
+    starts = [per_word * sum(words[:i]) for i in range(len(words))]
+
+    @ms.jit
+    def compiled_layout(anchor):
+        counts = ()
+        for shape in shapes:
+            counts += (_word_count(shape[0], per_word),)
+        return anchor, counts, _piece_starts(shapes, per_word)
+
+    _, counts, graph_starts = compiled_layout(Tensor(0, ms.int32))
+    assert [int(c) for c in counts] == words
+    assert [int(s) for s in graph_starts] == starts
+    index, segment = flat_layout([(size,) for size in _LARGE_SIZES[:3]], bits_transform(probe_fn))
+    assert np.bincount(segment).tolist() == words[:3]
+    assert all(np.array_equal(index[segment == i], np.arange(count)) for i, count in enumerate(words[:3]))
+
+
+@pytest.mark.level1
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_probe_set_with_a_2_pow_24_element_parameter():
+    """
+    Feature: probes for a parameter of exactly 2**24 elements followed by a small one (a 4096 x 4096 Dense and its
+        bias), drawn as AdaHessian draws them (one flat vector from host keys) inside a compiled function.
+    Description: probe_set_from_keys for shapes (4096, 4096) and (10,), against rademacher_probe per shape.
+    Expectation: the shapes are right and both probes equal the per-shape draws of their streams (i, 0, 0).
+    """
+    shapes = ((4096, 4096), (10,))
+    transform = bits_transform(rademacher_probe)
+    index, segment = flat_layout(shapes, transform)
+    keys = Tensor(host_stream_keys(7, 3, len(shapes), 0, 0))
+
+    @ms.jit
+    def draw(stream_keys, flat_index, flat_segment):
+        return probe_set_from_keys(transform, shapes, stream_keys, flat_index, flat_segment)
+
+    probes = draw(keys, Tensor(index), Tensor(segment))
+    assert [p.shape for p in probes] == list(shapes)
+    for i, shape in enumerate(shapes):
+        np.testing.assert_array_equal(probes[i].asnumpy(), rademacher_probe(shape, 7, 3, (i, 0, 0)).asnumpy())
