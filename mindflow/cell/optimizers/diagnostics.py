@@ -22,13 +22,16 @@ parameters are affected, so that the error or warning can name them and point to
 ``hvp_method="finite_difference"``, ``curvature="gradient"`` for those parameters, or a loss written
 with ``ops.cross_entropy`` on probability targets or in the log-sum-exp form.
 """
+import warnings
+
 import mindspore as ms
 from mindspore import ops
 
 from .hutchinson import _hessian_vector_product as hessian_vector_product  # graph-side body
 from .hutchinson import split_grad_output
 
-__all__ = ["SecondOrderError", "find_parameters_without_second_derivative", "second_order_advice"]
+__all__ = ["SecondOrderError", "find_parameters_without_second_derivative", "raise_second_order_error",
+           "second_order_advice", "warn_zero_curvature"]
 
 
 class SecondOrderError(RuntimeError):
@@ -68,5 +71,33 @@ def second_order_advice(names):
     return (f"Pass hvp_method='finite_difference' (H z from two gradients, no second derivative needed), or "
             f"give these parameters their own group with curvature='gradient' (Adam-like scaling by |g|), "
             f"e.g. AdaHessian([{{'params': [p for p in params if p.name in ({shown},)], "
-            f"'curvature': 'gradient'}}, {{'params': other_params}}], ...), or replace the operator "
-            f"(see README, Troubleshooting).")
+            f"'curvature': 'gradient'}}, {{'params': other_params}}], ...), or replace the operator with one "
+            f"that has a second derivative.")
+
+
+def raise_second_order_error(optimizer, grad_fn, inputs, error):
+    """Turn a failure to differentiate twice into an error that names the parameters and the way out."""
+    try:
+        grad_fn(*inputs)
+    except Exception:  # pylint: disable=broad-except
+        raise error from None  # grad_fn fails by itself: not a second-order problem
+    params = optimizer.parameters
+    failing = find_parameters_without_second_derivative(grad_fn, params, inputs, optimizer.hutchinson_index)
+    if not failing:
+        raise error
+    reason = str(error).strip().splitlines()[0]
+    raise SecondOrderError(
+        f"For 'AdaHessian', MindSpore cannot differentiate the gradient a second time for the parameters "
+        f"{failing} ({reason}): an operator behind them has no second derivative. "
+        + second_order_advice(failing)) from error
+
+
+def warn_zero_curvature(optimizer):
+    """Warn about parameters whose curvature estimate is all zero although their gradient is not."""
+    flags = optimizer.zero_curvature.asnumpy()
+    names = [p.name for p, flag in zip(optimizer.parameters, flags) if flag]
+    if names:
+        warnings.warn(f"For 'AdaHessian', the Hessian estimate of {names} is exactly zero although their gradient "
+                      f"is not: an operator in the loss may lack a correct second derivative (for example "
+                      f"nn.SoftmaxCrossEntropyWithLogits; use ops.cross_entropy with probability targets or "
+                      f"the log-sum-exp form). " + second_order_advice(names), RuntimeWarning, stacklevel=4)

@@ -33,9 +33,10 @@ warning says so when more than one process is running). The average is always a 
 import mindspore as ms
 from mindspore import log as logger
 from mindspore import nn, ops
+from mindspore.communication import GlobalComm, get_group_size, get_rank
 from mindspore.context import ParallelMode
 
-from .flat import flat_piece
+from .joined import flat_piece
 
 __all__ = ["RankMean", "data_parallel_info"]
 
@@ -43,8 +44,6 @@ _AVERAGED_MODES = (ParallelMode.DATA_PARALLEL, ParallelMode.HYBRID_PARALLEL)
 
 
 def _communication_initialized():
-    # pylint: disable=import-outside-toplevel
-    from mindspore.communication._comm_helper import GlobalComm
     return bool(GlobalComm.INITED)
 
 
@@ -57,10 +56,7 @@ def data_parallel_info():
     Raises:
         RuntimeError: If the parallel mode is data parallel but communication is not initialized.
     """
-    # pylint: disable=import-outside-toplevel
-    from mindspore.parallel._utils import _get_parallel_mode
-    from mindspore.communication import get_group_size, get_rank
-    mode = _get_parallel_mode()
+    mode = ms.get_auto_parallel_context("parallel_mode")
     if mode not in _AVERAGED_MODES:
         if _communication_initialized() and get_group_size() > 1:
             logger.warning(f"Communication is initialized with {get_group_size()} processes but the parallel mode "

@@ -21,33 +21,19 @@ ever formed. ``H z`` comes by one of two methods:
 * ``"autodiff"``: differentiate ``<grad_fn(*inputs), z>`` once more with respect to the weights
   (reverse over reverse). Exact; costs a backward pass through the gradient graph.
 * ``"finite_difference"``: ``(grad_fn at w + h z  -  grad_fn at w) / h``, the weights moved in place
-  and put back. One more gradient, no second derivative needed; its relative error is of the order
-  of ``sqrt(machine epsilon)`` (about 5e-3 in float32 on the benchmark's Burgers PINN).
+  and put back. One more gradient, no second derivative needed; its error is of the order of
+  ``sqrt(machine epsilon)`` relative to the gradient's scale.
 
-These functions can be called from Python (in PYNATIVE or GRAPH mode), inside ``mindspore.jit`` and
-inside a Cell's ``construct``. Called from Python they compile their work first: MindSpore 2.10's eager
-(PYNATIVE) second-order differentiation drops the curvature that flows through reductions (the Hessian
-of ``sum(w)**2`` comes out as zero), while compiled graphs get it right.
+Called from Python (in PYNATIVE or GRAPH mode), :func:`hessian_vector_product` and
+:func:`hutchinson_diagonal` compile their work first: MindSpore 2.10's eager (PYNATIVE) second-order
+differentiation drops the curvature that flows through reductions (the Hessian of ``sum(w)**2`` comes out
+as zero), while compiled graphs get it right. Inside compiled code (``mindspore.jit``, a Cell's
+``construct`` in GRAPH mode) call them with ``jit=False``: a graph cannot compile another one.
 """
 import mindspore as ms
 from mindspore import Tensor, ops
-from mindspore.ops.primitive import constexpr
 
-from .probes import batched_probe_set, bits_transform, rademacher_probe
-
-
-def _marker():
-    return 0
-
-
-@constexpr(check=False)
-def _is_none(value):
-    return value is None
-
-
-def _in_graph():
-    """True while being compiled into a graph (a function reaches a constexpr as None there), else False."""
-    return _is_none(_marker)
+from .probes import rademacher_probe
 
 __all__ = ["HVP_METHODS", "draw_probes", "hessian_vector_product", "hutchinson_diagonal", "split_grad_output"]
 
@@ -102,7 +88,7 @@ def _compiled(core, grad_fn, weights, method):
     return ms.jit(run)
 
 
-def hessian_vector_product(grad_fn, weights, inputs, vectors, method=AUTODIFF):
+def hessian_vector_product(grad_fn, weights, inputs, vectors, method=AUTODIFF, jit=True):
     r"""Compute the gradient and the Hessian-vector product ``H v`` together.
 
     With ``method="finite_difference"`` the weights are moved to ``w + h v`` in place, the gradient is
@@ -120,6 +106,8 @@ def hessian_vector_product(grad_fn, weights, inputs, vectors, method=AUTODIFF):
         vectors (tuple[Tensor]): One vector per weight, of the weight's shape.
         method (str): ``"autodiff"`` (exact, reverse over reverse) or ``"finite_difference"`` (one more
             gradient, no second derivative). Default: ``"autodiff"``.
+        jit (bool): Compile the computation before running it, as a call from Python needs; ``False`` inside
+            compiled code (``mindspore.jit``, a Cell's ``construct`` in GRAPH mode). Default: ``True``.
 
     Returns:
         tuple ``(output, hv)``: ``output`` is what ``grad_fn(*inputs)`` returned (at the unmoved
@@ -146,7 +134,7 @@ def hessian_vector_product(grad_fn, weights, inputs, vectors, method=AUTODIFF):
         [ 6. 12.]
     """
     check_hvp_method(method, "hessian_vector_product", "method")
-    if _in_graph():
+    if not jit:
         return _hessian_vector_product(grad_fn, weights, inputs, vectors, method)
     return _compiled(_hessian_vector_product, grad_fn, weights, method)(tuple(inputs), tuple(vectors))
 
@@ -216,6 +204,8 @@ def _finite_difference_product(grad_fn, weights, inputs, vectors, grads, restore
 def draw_probes(shapes, seed=0, counter=0, num_samples=1, probe_fn=rademacher_probe, stream=0):
     """Draw ``num_samples`` sets of probes, one probe per shape.
 
+    Works from Python and inside compiled code alike.
+
     Args:
         shapes (Sequence[tuple[int]]): Shapes of the weights.
         seed (Union[int, Tensor]): Seed. Default: ``0``.
@@ -230,27 +220,16 @@ def draw_probes(shapes, seed=0, counter=0, num_samples=1, probe_fn=rademacher_pr
         tuple of ``num_samples`` tuples of Tensors; sample ``s`` of weight ``i`` uses the stream
         ``(i, s, stream)``.
     """
-    # Functions cannot be compared inside a compiled graph: there, every shape is drawn on its own.
-    transform = None if _in_graph() else bits_transform(probe_fn)
-    return _draw_probes(shapes, seed, counter, num_samples, probe_fn, stream, transform)
-
-
-def _draw_probes(shapes, seed, counter, num_samples, probe_fn, stream, transform):
-    """:func:`draw_probes`, batched over the shapes when ``transform`` (see ``bits_transform``) is given."""
     samples = ()
     for sample in range(num_samples):
-        probes = None
-        if transform is not None:
-            probes = batched_probe_set(transform, shapes, seed, counter, sample, stream)
-        if probes is None:
-            probes = ()
-            for index, shape in enumerate(shapes):
-                probes += (probe_fn(tuple(shape), seed, counter, (index, sample, stream)),)
+        probes = ()
+        for index, shape in enumerate(shapes):
+            probes += (probe_fn(tuple(shape), seed, counter, (index, sample, stream)),)
         samples += (probes,)
     return samples
 
 
-def hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF):
+def hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF, jit=True):
     r"""Hutchinson's estimate of the Hessian diagonal, averaged over the given probe sets.
 
     .. math::
@@ -263,6 +242,8 @@ def hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF):
         probes (Sequence[tuple[Tensor]]): ``S >= 1`` probe sets, e.g. from :func:`draw_probes`.
         method (str): How ``H z`` is computed, ``"autodiff"`` or ``"finite_difference"``, see
             :func:`hessian_vector_product`. Default: ``"autodiff"``.
+        jit (bool): Compile the computation before running it, as a call from Python needs; ``False`` inside
+            compiled code. Default: ``True``.
 
     Returns:
         tuple ``(output, diagonal)``: ``output`` is what ``grad_fn(*inputs)`` returned for the first
@@ -289,7 +270,7 @@ def hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF):
         [ 6. 12.]
     """
     check_hvp_method(method, "hutchinson_diagonal", "method")
-    if _in_graph():
+    if not jit:
         return _hutchinson_diagonal(grad_fn, weights, inputs, probes, method)
     return _compiled(_hutchinson_diagonal, grad_fn, weights, method)(tuple(inputs), tuple(tuple(p) for p in probes))
 
@@ -320,4 +301,34 @@ def _hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF, grad
                          for d, z, h in zip(diagonal, sample, hv))
     if len(probes) > 1:
         diagonal = tuple(d / len(probes) for d in diagonal)
+    return output, diagonal
+
+
+def estimate_diagonal(grad_fn, weights, index, count, inputs, probes, method=AUTODIFF, hessian_inputs=None):
+    """``grad_fn``'s output and the signed estimate for the weights at positions ``index`` of its ``count`` gradients.
+
+    Graph-side, for AdaHessian's step: the weights are left moved by a finite difference, which the update
+    overwrites from the values it read first. ``hessian_inputs``: inputs of the Hessian-vector products when
+    they differ from ``inputs``, else ``None``.
+    """
+    if not index:
+        return grad_fn(*inputs), ()
+    everything = len(index) == count
+    if everything and hessian_inputs is None:
+        return _hutchinson_diagonal(grad_fn, weights, inputs, probes, method, None, False)
+
+    def partial_grad_fn(*args):
+        grads = split_grad_output(grad_fn(*args))[1]
+        return tuple(grads[i] for i in index)
+
+    # the gradient of the update comes first, before a finite difference moves the weights
+    output = grad_fn(*inputs)
+    start_grads = None
+    if hessian_inputs is None:
+        # same inputs: the finite difference starts from these gradients rather than taking them again
+        grads = split_grad_output(output)[1]
+        start_grads = tuple(grads[i] for i in index)
+    hvp_inputs = inputs if hessian_inputs is None else hessian_inputs
+    _, diagonal = _hutchinson_diagonal(grad_fn if everything else partial_grad_fn, weights, hvp_inputs, probes,
+                                       method, start_grads, False)
     return output, diagonal

@@ -30,7 +30,7 @@ import numpy as np
 import mindspore as ms
 from mindspore import Tensor, ops
 
-from .flat import flat_piece
+from .joined import flat_piece
 
 __all__ = ["gaussian_probe", "rademacher_probe", "PROBES"]
 
@@ -181,43 +181,20 @@ def _gaussian_from_bits(bits_a, dtype=ms.float32):
 PROBES = {"rademacher": rademacher_probe, "gaussian": gaussian_probe}
 
 
-def batched_probe_set(transform, shapes, seed, counter, sample, stream):
-    """``tuple(probe_fn(shape, seed, counter, (i, sample, stream)) for i, shape in enumerate(shapes))``, drawn at once.
+def graph_stream_keys(seed, counter, count, sample, stream):
+    """The keys of the streams ``(i, sample, stream)``, ``i < count``, as an int64 Tensor (also inside graphs).
 
-    ``transform = bits_transform(probe_fn)`` names the built-in distribution. The keys of all the streams
-    and the words of all the shapes are hashed as single vectors, which gives the same bits as one draw per
-    shape for a fraction of the kernels (a probe set costs a constant number of kernels, however many
-    parameters there are). Rademacher values are identical; Gaussian ones may differ in the last bit, as
-    log and cos may round differently over a longer vector. Returns ``None`` for empty shapes; the caller
-    then draws per shape.
+    With :func:`probe_set_from_keys` they give, for all shapes at once, the probes that ``probe_fn(shape, seed,
+    counter, (i, sample, stream))`` gives one by one.
     """
-    from_bits, per_word = transform
-    # Explicit loops, no generator expressions: this also runs inside compiled graphs.
-    sizes = ()
-    for shape in shapes:
-        sizes += (_size(shape),)
-    if not sizes or min(sizes) == 0:
-        return None
-    # The key of shape i is that of the stream (i, sample, stream), all shapes at once.
-    keys = _extend_key(_stream_key(seed, counter, ()), (ops.arange(0, len(sizes), dtype=ms.int64), sample, stream))
-    # Per word: its shape's key and its index inside that shape.
-    word_keys = ()
-    index = ()
-    for i, size in enumerate(sizes):
-        words = _word_count(size, per_word)
-        word_keys += (ops.broadcast_to(keys[i:i + 1], (words,)),)
-        index += (ops.arange(0, words, dtype=ms.int64),)
-    word_keys = ops.concat(word_keys)
-    index = ops.concat(index)
-    return _split_flat(from_bits(_hash_index(index, word_keys)), shapes, per_word)
+    return _extend_key(_stream_key(seed, counter, ()), (ops.arange(0, count, dtype=ms.int64), sample, stream))
 
 
 def host_stream_keys(seed, counter, count, sample, stream):
     """The keys of the streams ``(i, sample, stream)``, ``i < count``, computed on the host (int64 array).
 
-    These are the keys :func:`batched_probe_set` derives inside the graph from ``seed`` and ``counter``.
-    Deriving them costs about sixty tiny kernels on the device, but microseconds in NumPy, so a caller that
-    knows the counter on the host passes them to :func:`probe_set_from_keys`, which gives the same probes.
+    The NumPy twin of :func:`graph_stream_keys`: deriving the keys costs about sixty tiny kernels on the device
+    but microseconds on the host, so a caller that knows the counter on the host passes these instead.
     """
     key = _mix32(np.int64(int(seed) & _MASK32), _NUMPY_BITS)
     key = _mix32(np.bitwise_xor(key, np.int64(int(counter) & _MASK32)), _NUMPY_BITS)
@@ -242,7 +219,8 @@ def probe_set_from_keys(transform, shapes, keys, index, segment):
     """One probe per shape from per-shape stream keys (see :func:`host_stream_keys` and :func:`flat_layout`).
 
     ``keys``: int64 Tensor, one key per shape; ``index``/``segment``: the layout of :func:`flat_layout` as
-    Tensors. Gives exactly the probes of :func:`batched_probe_set` for the same streams.
+    Tensors. Rademacher probes equal the per-shape draws bit for bit; Gaussian ones may differ in the last bit,
+    as log and cos may round differently over a longer vector.
     """
     from_bits, per_word = transform
     return _split_flat(from_bits(_hash_index(index, ops.gather(keys, segment, 0))), shapes, per_word)

@@ -382,29 +382,36 @@ def _without_comments(code):
 @pytest.mark.env_onecard
 def test_guide_example_runs(tmp_path):
     """
-    Feature: PINN example of the AdaHessian user guide, and its training loop with hessian_inputs.
-    Description: Take the two Python blocks from the English guide, check that the Chinese guide shows the same
-        code, and run the example, then the example with its loop replaced by the hessian_inputs loop, with fewer
-        steps, each in a fresh process.
-    Expectation: Both run unchanged apart from the step count, and their loss goes down.
+    Feature: PINN example of the AdaHessian user guide, its training loop with hessian_inputs, and its training
+        with mindspore.train.Model.
+    Description: Take the three Python blocks from the English guide, check that the Chinese guide shows the same
+        code, and run the example, then the example with its loop replaced by the hessian_inputs loop and by the
+        Model block, with fewer steps, each in a fresh process.
+    Expectation: All run unchanged apart from the step count, and their loss goes down.
     """
     english, chinese = (_python_blocks(_read(path)) for path in GUIDES)
-    assert len(english) == len(chinese) == 2
+    assert len(english) == len(chinese) == 3
     for english_block, chinese_block in zip(english, chinese):
         assert _without_comments(english_block) == _without_comments(chinese_block)
-    example, subset_loop = english
+    example = english[0]
+    subset_loop = next(block for block in english if "hessian_inputs=" in block)
+    model_block = next(block for block in english if "Model(TrainStep(" in block)
     loop_start = "for step in range(2001):"
-    assert loop_start in example and "step % 500 == 0" in example and "hessian_inputs=" in subset_loop
-    # the second block replaces the example's training loop
-    variants = {"example": example, "hessian_inputs": example[:example.index(loop_start)] + subset_loop}
+    assert loop_start in example and "step % 500 == 0" in example
+    assert "steps = 2000" in model_block and "LossMonitor(500)" in model_block
+    # the other blocks replace the example's training loop
+    head = example[:example.index(loop_start)]
+    variants = {"example": example, "hessian_inputs": head + subset_loop, "model": head + model_block}
     for name, code in variants.items():
         code = code.replace("range(2001)", "range(101)").replace("step % 500 == 0", "step % 50 == 0")
+        code = code.replace("steps = 2000", "steps = 100").replace("LossMonitor(500)", "LossMonitor(50)")
         script = tmp_path / f"guide_{name}.py"  # MindSpore compiles from source files, not from `python -c`
         script.write_text(code, encoding="utf-8")
         env = dict(os.environ, GLOG_v="3", PYTHONPATH=REPO_ROOT)
         result = subprocess.run([sys.executable, str(script)], cwd=str(tmp_path), env=env, capture_output=True,
                                 text=True, timeout=900, check=False)
         assert result.returncode == 0, name + ": " + result.stdout + result.stderr
-        losses = [float(value) for value in re.findall(r"^step \d+: loss (\S+)$", result.stdout, re.MULTILINE)]
-        assert len(losses) == 3, name + ": " + result.stdout
+        pattern = r"loss is (\S+)$" if name == "model" else r"^step \d+: loss (\S+)$"
+        losses = [float(value) for value in re.findall(pattern, result.stdout, re.MULTILINE)]
+        assert len(losses) == (2 if name == "model" else 3), name + ": " + result.stdout
         assert losses[-1] < losses[0], (name, losses)

@@ -19,6 +19,7 @@ NumPy, between modes, with a user's ``mindspore.jit`` step and the compile-once 
 few GRAPH compilations.
 """
 import functools
+import math
 import time
 
 import numpy as np
@@ -28,6 +29,7 @@ from mindspore import Parameter, Tensor, ops
 from numpy_reference import AdaHessianReference, QuarticLoss, hutchinson_estimate
 
 from mindflow import AdaHessian
+from mindflow.cell.optimizers.update import adahessian_update
 
 STEPS = 20
 RTOL = 1e-5
@@ -307,7 +309,7 @@ def test_graph_call_compiles_once():
         take less than half the time of the first call (which compiles).
     """
     _, _, seconds, optimizer = run_mindspore("groups_every_step", "graph")
-    assert len(optimizer._compiled) == 1  # pylint: disable=protected-access
+    assert len(optimizer._step_cache.entries) == 1  # pylint: disable=protected-access
     assert sum(seconds[1:6]) < 0.5 * seconds[0], seconds
 
 
@@ -326,3 +328,53 @@ def test_inside_user_jit_step():
     _assert_same_run(jitted, plain, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(jitted_losses, plain_losses, rtol=1e-6, atol=1e-7)
     _assert_same_run(jitted, run_numpy("flat")[0])
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+@pytest.mark.parametrize("weight_decay, hessian_power", [(0.0, 1.0), (0.1, 0.5)])
+def test_update_rule_against_numpy_reference(weight_decay, hessian_power):
+    """
+    Feature: adahessian_update, the update rule alone, as a pure function of joined vectors.
+    Description: a (3,) and a (2, 3) parameter joined into 9 elements (the second averaged over axis 1, so 3 + 2
+        blocks in moment2 with an expand index); 4 steps with update_interval 2 (refresh, lazy, refresh, lazy),
+        fixed gradients and estimates, called eagerly on Tensors.
+    Expectation: parameters and both moments match AdaHessianReference after every step (RTOL; parameters to atol
+        1e-5, for float32 steps of order 1), with the refresh count and bias corrections of the reference.
+    """
+    rng = np.random.default_rng(3)
+    init = [rng.normal(size=(3,)), rng.normal(size=(2, 3))]
+    reference = AdaHessianReference(init, lr=0.1, weight_decay=weight_decay, hessian_power=hessian_power,
+                                    update_interval=2)
+    hyper = tuple(Tensor(v, ms.float32) for v in (0.9, 0.999, 0.1, 1.0 - 0.999, math.log(0.9), math.log(0.999),
+                                                      1e-8)) + (hessian_power / 2.0,)
+    expand = Tensor(np.array([0, 1, 2, 3, 3, 3, 4, 4, 4], np.int32))
+    params = Tensor(np.concatenate([p.ravel() for p in init]).astype(np.float32))
+    moment1 = Tensor(np.zeros(9, np.float32))
+    moment2 = Tensor(np.zeros(5, np.float32))
+    refreshes = 0
+    for step in range(1, 5):
+        grads = [rng.normal(size=(3,)), rng.normal(size=(2, 3))]
+        estimate = [rng.normal(size=(3,)), rng.normal(size=(2, 3))]
+        refresh = reference.is_refresh(step)
+        curvature = None
+        if refresh:
+            blocks = np.concatenate([np.abs(estimate[0]), np.abs(estimate[1]).mean(axis=1)])
+            curvature = Tensor(blocks, ms.float32)
+        decay = Tensor(weight_decay, ms.float32) if weight_decay else None
+        params, moment1, moment2, finite = adahessian_update(
+            params, moment1, moment2, Tensor(np.concatenate([g.ravel() for g in grads]), ms.float32), curvature,
+            Tensor(refresh), Tensor(float(step), ms.float32), Tensor(float(refreshes), ms.float32), hyper,
+            Tensor(0.1, ms.float32), decay, expand)
+        refreshes += int(refresh)
+        reference.step(grads, lambda _counter, value=estimate: value)
+        assert bool(finite.asnumpy())
+        state = reference.state()
+        # steps of up to lr * |m_hat| / sqrt(v_hat) ~ 1 here, each rounded in float32
+        np.testing.assert_allclose(params.asnumpy(), np.concatenate([p.ravel() for p in state["params"]]),
+                                   rtol=RTOL, atol=1e-5)
+        np.testing.assert_allclose(moment1.asnumpy(), np.concatenate([m.ravel() for m in state["moment1"]]),
+                                   rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(moment2.asnumpy(), np.concatenate([v.ravel() for v in state["moment2"]]),
+                                   rtol=RTOL, atol=1e-9)

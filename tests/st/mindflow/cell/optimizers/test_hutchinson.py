@@ -21,7 +21,7 @@ from mindspore import Parameter, Tensor, ops
 from mindflow.cell.optimizers import (draw_probes, gaussian_probe, hessian_vector_product, hutchinson_diagonal,
                                       rademacher_probe, split_grad_output)
 
-# "pynative": called directly; "jit": the same call inside mindspore.jit (GRAPH compilation).
+# "pynative": called directly; "jit": the same call inside mindspore.jit (GRAPH compilation), with jit=False.
 WAYS = ("pynative", "jit")
 # Tolerance of H v per method: the forward difference of two float32 gradients is exact for a quadratic
 # up to rounding, about eps32 |g| / h with h = sqrt(eps32) (1 + max|w|).
@@ -47,7 +47,7 @@ def _hvp(way, grad_fn, weights, inputs, vectors, method="autodiff"):
 
     @ms.jit
     def jitted(inputs, vectors):
-        return hessian_vector_product(grad_fn, weights, inputs, vectors, method)
+        return hessian_vector_product(grad_fn, weights, inputs, vectors, method, jit=False)
 
     return jitted(tuple(inputs), tuple(vectors))
 

@@ -24,7 +24,8 @@ import mindspore as ms
 from mindspore import Tensor
 
 from mindflow.cell.optimizers import draw_probes, gaussian_probe, rademacher_probe
-from mindflow.cell.optimizers.probes import bits_transform, flat_layout, host_stream_keys, probe_set_from_keys
+from mindflow.cell.optimizers.probes import (bits_transform, flat_layout, graph_stream_keys, host_stream_keys,
+                                            probe_set_from_keys)
 from mindflow.cell.optimizers.probes import _piece_starts, _word_count  # pylint: disable=protected-access
 
 SIZE = 100_000
@@ -266,24 +267,40 @@ def test_draw_probes_layout():
                          ids=["mixed", "single", "with_empty"])
 def test_batched_draw_equals_per_shape_draws(probe_fn, shapes):
     """
-    Feature: draw_probes hashes the built-in distributions for all shapes at once.
-    Description: Probe sets of 0-D to 5-D shapes, one shape, and a set holding an empty shape (drawn per
-        shape), for two samples on stream 3, with a Tensor seed and counter, inside AdaHessian's graph helper
-        and from Python.
-    Expectation: Every probe equals probe_fn(shape, seed, counter, (index, sample, 3)): bit for bit for
-        Rademacher; for Gaussian the hashed bits are the same and the float transform (log, cos) may round
-        differently over a longer vector, so within 1e-5 relative.
+    Feature: packed probe sets from stream keys derived inside a graph (AdaHessian inside a user's compiled step).
+    Description: graph_stream_keys and probe_set_from_keys in one compiled function, with a Tensor seed and
+        counter, for shapes of 0-D to 5-D and a single shape, two samples on stream 3; and draw_probes (per shape).
+    Expectation: every probe equals probe_fn(shape, seed, counter, (index, sample, 3)): bit for bit for Rademacher;
+        for Gaussian the hashed bits are the same and the float transform (log, cos) may round differently over a
+        longer vector, so within 1e-5 relative. The keys equal host_stream_keys.
     """
     seed, counter = Tensor(11, ms.int64), Tensor([4], ms.int32)
     drawn = draw_probes(shapes, seed, counter, 2, probe_fn, 3)
+    transform = bits_transform(probe_fn)
+    packed = None
+    if all(np.prod(shape, dtype=np.int64) > 0 for shape in shapes):
+        index, segment = flat_layout(shapes, transform)
+
+        @ms.jit
+        def draw(seed, counter, index, segment):
+            samples = ()
+            for sample in range(2):
+                keys = graph_stream_keys(seed, counter, len(shapes), sample, 3)
+                samples += ((keys,) + probe_set_from_keys(transform, shapes, keys, index, segment),)
+            return samples
+        packed = draw(seed, counter, Tensor(index), Tensor(segment))
     for sample in range(2):
+        if packed is not None:
+            np.testing.assert_array_equal(packed[sample][0].asnumpy(), host_stream_keys(11, 4, len(shapes), sample, 3))
         for index, shape in enumerate(shapes):
             expected = probe_fn(shape, 11, 4, (index, sample, 3)).asnumpy()
-            assert drawn[sample][index].shape == shape
-            if probe_fn is rademacher_probe:
-                np.testing.assert_array_equal(drawn[sample][index].asnumpy(), expected)
-            else:
-                np.testing.assert_allclose(drawn[sample][index].asnumpy(), expected, rtol=1e-5, atol=1e-6)
+            candidates = [drawn[sample][index]] + ([packed[sample][index + 1]] if packed is not None else [])
+            for probe in candidates:
+                assert probe.shape == shape
+                if probe_fn is rademacher_probe:
+                    np.testing.assert_array_equal(probe.asnumpy(), expected)
+                else:
+                    np.testing.assert_allclose(probe.asnumpy(), expected, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.level0

@@ -83,13 +83,15 @@ def test_nonfinite_step_is_skipped(mode, update_interval, hvp_method):
     Description: a batch full of NaN makes the gradient and the Hessian estimate NaN; also with the estimate by
         finite difference, which moves the parameters during the step.
     Expectation: the step is skipped (parameters, moments and counters unchanged, bit for bit), step_skipped is
-        True, a RuntimeWarning names the step, and the next finite step trains normally.
+        True, a RuntimeWarning names the step (skip_check_interval 1: checked after every step), and the next
+        finite step trains normally.
     """
     del mode
     net = _mlp()
     x, y = _data()
     optimizer = AdaHessian(net.trainable_params(), learning_rate=0.05, eps=1e-4, update_interval=update_interval,
                            hvp_method=hvp_method)
+    optimizer.skip_check_interval = 1  # warn at the step itself
     grad_fn = ms.value_and_grad(_regression_loss(net), None, optimizer.parameters)
     optimizer(grad_fn, x, y)
     before = _snapshot(optimizer)
@@ -151,6 +153,7 @@ def test_dynamic_loss_scaler(mode):
         return scaler.scale(base_loss(a, b))
 
     optimizer = AdaHessian(net.trainable_params(), learning_rate=0.05, eps=1e-4, loss_scale=scaler)
+    optimizer.skip_check_interval = 1  # warn at the step itself
     grad_fn = ms.value_and_grad(scaled_loss, None, optimizer.parameters)
     first = float(optimizer(grad_fn, x, y).asnumpy()) / 2.0 ** 12
     with pytest.warns(RuntimeWarning, match="skipped"):

@@ -71,8 +71,8 @@ class MLP(nn.Cell):
 class NoHessianMean(AdaHessian):
     """AdaHessian that averages the gradient across ranks but not the Hessian estimate."""
 
-    def _refresh_step(self, grad_fn, inputs, probe_key, probe_keys=None, hessian_inputs=None):
-        output, diagonal = self._estimate(grad_fn, inputs, probe_key, probe_keys, hessian_inputs)
+    def _refresh_step(self, grad_fn, inputs, seed_and_count, stream_keys=None, hessian_inputs=None):
+        output, diagonal = self._estimate(grad_fn, inputs, seed_and_count, stream_keys, hessian_inputs)
         grads = self._prepare_grads(output)
         return output, grads, self._curvatures(grads, diagonal)
 
