@@ -15,7 +15,7 @@
 """Plot the error curves of every run in one or more sweep files of ``compare.py`` on one chart.
 
 Sweep files of different seeds cannot be merged into one report, but they can be drawn together, which is how
-the seed comparison of benchmarks/README.md was made (from the folder ``benchmarks/burgers``)::
+the seed comparison of benchmarks/burgers/README.md was made (from the folder ``benchmarks/burgers``)::
 
     python plot_sweeps.py results/seeds/seed*_adam_cosine.json results/seeds/seed?_adahessian.json \\
         --only adam=0.01 --only adahessian=0.3 --only adahessian=0.5 --output images/seed_curves.png
