@@ -25,7 +25,7 @@ Every file goes where upstream keeps it, as MAPPING below says: the optimizers p
 upstream's old ``core/optimizers.py`` AdaHessian class replaced by the alias of the new class (other
 contents of that module kept), the Chinese API pages and the API index pages under the mindscience
 root's ``docs/``, the tests under its ``tests/st/mindflow``, the Burgers application under
-``MindFlow/applications`` and this release's entry at the top of ``MindFlow/RELEASE*.md``.
+``MindFlow/applications``, the user guide under ``MindFlow/docs/adahessian`` and this release's entry at the top of ``MindFlow/RELEASE*.md``.
 ``--package-only`` applies the package rules alone (what the upstream compatibility test uses on
 the published ``mindflow-ascend`` wheel). ``--check`` reports the same summary and writes nothing.
 Running it again on an exported tree changes nothing. Exit status: 0 done, 1 an error (a missing
@@ -105,6 +105,8 @@ MAPPING = (
          "MindFlow/applications/physics_driven/burgers_adahessian",
          (("exclude_dirs", ("results", "scripts", "outputs", "checkpoints", ".ipynb_checkpoints")),
           ("why", "run outputs and research archives stay out of the application upstream"))),
+    # The user guide, which the application's README points to for tuning, next to MindFlow's other docs.
+    Rule("tree", "docs/guide", "MindFlow/docs/adahessian", (("include", ("*.md",)),)),
     Rule("release", "RELEASE.md", "MindFlow/RELEASE.md"),
     Rule("release", "RELEASE_CN.md", "MindFlow/RELEASE_CN.md"),
 )
@@ -114,7 +116,7 @@ NOT_EXPORTED = (
     ("mindflow/__init__.py, mindflow/version.py", "upstream keeps its own; its 'from .cell import *' "
      "already re-exports mindflow.cell.AdaHessian"),
     ("docs/api_python_en/mindflow/*/", "upstream builds English pages from docstrings via its index"),
-    ("docs/conf.py, docs/index*.rst, docs/guide", "this project's own Sphinx site"),
+    ("docs/conf.py, docs/index*.rst, docs/_templates, docs/landing.html", "this project's own Sphinx site"),
     ("tests/st/mindflow/docs, tests/st/mindflow/upstream", "checks of this project's docs and of this export"),
     ("setup.py, requirements.txt, Makefile, tools/", "this project's packaging and tooling"),
     ("benchmarks/ (benchmarks/burgers/: the Burgers sweep and seed archives, compare.py, plot_sweeps.py)",

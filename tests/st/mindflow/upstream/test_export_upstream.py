@@ -102,6 +102,10 @@ def _project(root):
             "and [contributing](../../../CONTRIBUTING.md).\n",
         "applications/physics_driven/burgers_adahessian/src/__pycache__/x.cpython-311.pyc": "",
         "applications/physics_driven/burgers_adahessian/train.py": "print('train')\n",
+        "applications/physics_driven/burgers_adahessian/images/curves.png": "png\n",
+        "docs/guide/adahessian.md": "# Guide\n\n![curves](../../applications/physics_driven/burgers_adahessian/images/"
+                                    "curves.png)\n",
+        "docs/guide/adahessian_CN.md": "# 指南\n",
         "applications/physics_driven/burgers_adahessian/results/seeds/seed0.json": "{}\n",
         "applications/physics_driven/burgers_adahessian/scripts/compare.py": "print('sweep')\n",
         "applications/physics_driven/burgers_adahessian/outputs/metrics.json": "{}\n",
@@ -216,6 +220,9 @@ def test_full_export_places_files_where_upstream_keeps_them(tmp_path):
                                                folder))
     assert ("applications/physics_driven/burgers_adahessian/results/seeds/seed0.json: run outputs and research "
             "archives stay out of the application upstream") in result.stdout
+    guide = _read(target, "MindFlow/docs/adahessian/adahessian.md")
+    assert "(../../applications/physics_driven/burgers_adahessian/images/curves.png)" in guide
+    assert _read(target, "MindFlow/docs/adahessian/adahessian_CN.md") == "# 指南\n"
     release = _read(target, "MindFlow/RELEASE.md")
     assert release.index("## MindFlow 0.4.0") < release.index("## MindSpore Flow 0.2.0") and "Intro." in release
     assert "(applications/physics_driven/burgers_adahessian/README.md)" in release
