@@ -25,7 +25,8 @@ Every file goes where upstream keeps it, as MAPPING below says: the optimizers p
 upstream's old ``core/optimizers.py`` AdaHessian class replaced by the alias of the new class (other
 contents of that module kept), the Chinese API pages and the API index pages under the mindscience
 root's ``docs/``, the tests under its ``tests/st/mindflow``, the Burgers application under
-``MindFlow/applications``, the user guide under ``MindFlow/docs/adahessian`` and this release's entry at the top of ``MindFlow/RELEASE*.md``.
+``MindFlow/applications``, the user guide under ``MindFlow/docs/adahessian`` and this release's entry
+at the top of ``MindFlow/RELEASE*.md``.
 ``--package-only`` applies the package rules alone (what the upstream compatibility test uses on
 the published ``mindflow-ascend`` wheel). ``--check`` reports the same summary and writes nothing.
 Running it again on an exported tree changes nothing. Exit status: 0 done, 1 an error (a missing
