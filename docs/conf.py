@@ -85,7 +85,7 @@ else:
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 templates_path = ["_templates"]
-html_static_path = []
+html_static_path = ["_static"]  # custom.css, which alabaster links on every page
 
 # Each site holds the pages of its language; every page links to the same page of the other site
 # (_language_switch below), which the Makefile builds next to it (_build/html/en and _build/html/zh_cn).
@@ -247,4 +247,6 @@ myst_heading_anchors = 3
 html_theme = "alabaster"
 html_title = "MindFlow AdaHessian " + release
 html_show_sourcelink = False
-html_theme_options = {"description": "二阶优化器 AdaHessian" if CHINESE else "The AdaHessian second-order optimizer"}
+html_theme_options = {"description": "二阶优化器 AdaHessian" if CHINESE else "The AdaHessian second-order optimizer",
+                      # wide enough for code lines of 88 characters, the examples' limit
+                      "page_width": "1180px", "sidebar_width": "230px"}
