@@ -39,7 +39,7 @@ APP_DIR = os.path.join(REPO_ROOT, "applications", "physics_driven", "burgers_ada
 if APP_DIR not in sys.path:
     sys.path.insert(0, APP_DIR)
 
-# pylint: disable=wrong-import-position
+# pylint: disable=wrong-import-position,import-error  # src is the application's, found through APP_DIR
 from src.config import apply_override, load_config, resolve_path  # noqa: E402
 from src.trainer import compare_runs, prepare_experiment, run_optimizer, set_up_context  # noqa: E402
 

@@ -34,7 +34,7 @@ APP_DIR = os.path.join(REPO_ROOT, "applications", "physics_driven", "burgers_ada
 if APP_DIR not in sys.path:
     sys.path.insert(0, APP_DIR)
 
-# pylint: disable=wrong-import-position
+# pylint: disable=wrong-import-position,import-error  # src is the application's, found through APP_DIR
 from src.plotting import plot_sweep_errors  # noqa: E402
 
 
