@@ -117,7 +117,8 @@ NOT_EXPORTED = (
     ("mindflow/__init__.py, mindflow/version.py", "upstream keeps its own; its 'from .cell import *' "
      "already re-exports mindflow.cell.AdaHessian"),
     ("docs/api_python_en/mindflow/*/", "upstream builds English pages from docstrings via its index"),
-    ("docs/conf.py, docs/index*.rst, docs/_templates, docs/landing.html", "this project's own Sphinx site"),
+    ("docs/conf.py, docs/index*.rst, docs/_templates, docs/_static, docs/landing.html",
+     "this project's own Sphinx site"),
     ("tests/st/mindflow/docs, tests/st/mindflow/upstream", "checks of this project's docs and of this export"),
     ("setup.py, requirements.txt, Makefile, tools/", "this project's packaging and tooling"),
     ("benchmarks/ (benchmarks/burgers/: the Burgers sweep and seed archives, compare.py, plot_sweeps.py)",
