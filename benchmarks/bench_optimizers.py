@@ -400,7 +400,7 @@ def worker_variants(framework, args):
     ``--layout shared``: one worker with all variants, Adam compiled first. ``--layout pairs`` (MindSpore and
     upstream): two workers per AdaHessian variant, ``[adam, variant]`` and ``[variant, adam]``. MindSpore's CPU
     runtime runs a graph compiled after others more slowly (up to 18 % for a gradient graph compiled after
-    AdaHessian's, ``experiments/exp_compile_order.py``), so in a shared worker the variants compiled later lose,
+    AdaHessian's, benchmarks/README.md), so in a shared worker the variants compiled later lose,
     while a user's training process compiles its one optimizer first. Pairs compile each optimizer next to Adam
     only, first in one worker and second in the other.
     """

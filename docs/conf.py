@@ -84,13 +84,13 @@ else:
     extensions += ["sphinx.ext.mathjax"]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-templates_path = []
-html_static_path = []
+templates_path = ["_templates"]
+html_static_path = ["_static"]  # custom.css, which alabaster links on every page
 
-# The API pages describe the same objects in each language, so each site keeps its own. The guides
-# link to each other (as Markdown files do on Gitee), so both sites carry both guides.
-_ENGLISH_ONLY = ["index.rst", "api_python_en/**"]
-_CHINESE_ONLY = ["index_CN.rst", "api_python/**"]
+# Each site holds the pages of its language; every page links to the same page of the other site
+# (_language_switch below), which the Makefile builds next to it (_build/html/en and _build/html/zh_cn).
+_ENGLISH_ONLY = ["index.rst", "api_python_en/**", "guide/adahessian.md"]
+_CHINESE_ONLY = ["index_CN.rst", "api_python/**", "guide/adahessian_CN.md"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "Makefile", "conf.py"]
 if CHINESE:
     language = "zh_CN"
@@ -194,11 +194,50 @@ def _drop_missing_figures(app, docname, source):
     source[0] = _APPLICATION_FIGURE.sub(keep_if_present, source[0])
 
 
+# The Markdown guides start with a link to the other language's file, for readers on Gitee; the site has its
+# own switch on every page, so the line is left out there.
+_GUIDE_LANGUAGE_LINK = re.compile(r"^\[(?:中文|English)\]\(\./adahessian(?:_CN)?\.md\)[ \t]*\n", re.MULTILINE)
+
+
+def _drop_guide_language_link(app, docname, source):
+    del app
+    if docname.startswith("guide/"):
+        source[0] = _GUIDE_LANGUAGE_LINK.sub("", source[0], count=1)
+
+
+# Pages of one site and their counterparts in the other: (English page, Chinese page) name prefixes.
+_PAGE_PAIRS = (("index", "index_CN"), ("guide/adahessian", "guide/adahessian_CN"),
+               ("api_python_en/", "api_python/"), ("genindex", "genindex"), ("search", "search"))
+
+
+def other_language_page(pagename, chinese):
+    """The name of ``pagename``'s counterpart in the other language's site (its root page if it has none)."""
+    for english, chinese_name in _PAGE_PAIRS:
+        here, there = (chinese_name, english) if chinese else (english, chinese_name)
+        if here.endswith("/") and pagename.startswith(here):
+            return there + pagename[len(here):]
+        if pagename == here:
+            return there
+    return "index" if chinese else "index_CN"
+
+
+def _language_switch(app, pagename, templatename, context, doctree):
+    """Give the page template the link to the same page in the other language (``other_language``)."""
+    del app, templatename, doctree
+    chinese = CHINESE
+    up = "../" * (pagename.count("/") + 1)  # from this page to the folder above this site
+    folder = "en" if chinese else "zh_cn"
+    context["other_language"] = {"url": f"{up}{folder}/{other_language_page(pagename, chinese)}.html",
+                                 "label": "English" if chinese else "中文", "lang": "en" if chinese else "zh-CN"}
+
+
 def setup(app):
     """Sphinx extension hook of this project."""
     app.connect("autodoc-process-signature", _real_class_signature)
     app.connect("missing-reference", _mindspore_link)
     app.connect("source-read", _drop_missing_figures)
+    app.connect("source-read", _drop_guide_language_link)
+    app.connect("html-page-context", _language_switch)
 
 # -- MyST (the user guides are Markdown, readable on Gitee as they are) -------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
@@ -208,4 +247,6 @@ myst_heading_anchors = 3
 html_theme = "alabaster"
 html_title = "MindFlow AdaHessian " + release
 html_show_sourcelink = False
-html_theme_options = {"description": "二阶优化器 AdaHessian" if CHINESE else "The AdaHessian second-order optimizer"}
+html_theme_options = {"description": "二阶优化器 AdaHessian" if CHINESE else "The AdaHessian second-order optimizer",
+                      # wide enough for code lines of 88 characters, the examples' limit
+                      "page_width": "1180px", "sidebar_width": "230px"}

@@ -25,7 +25,8 @@ Every file goes where upstream keeps it, as MAPPING below says: the optimizers p
 upstream's old ``core/optimizers.py`` AdaHessian class replaced by the alias of the new class (other
 contents of that module kept), the Chinese API pages and the API index pages under the mindscience
 root's ``docs/``, the tests under its ``tests/st/mindflow``, the Burgers application under
-``MindFlow/applications`` and this release's entry at the top of ``MindFlow/RELEASE*.md``.
+``MindFlow/applications``, the user guide under ``MindFlow/docs/adahessian`` and this release's entry
+at the top of ``MindFlow/RELEASE*.md``.
 ``--package-only`` applies the package rules alone (what the upstream compatibility test uses on
 the published ``mindflow-ascend`` wheel). ``--check`` reports the same summary and writes nothing.
 Running it again on an exported tree changes nothing. Exit status: 0 done, 1 an error (a missing
@@ -64,8 +65,9 @@ class Rule(NamedTuple):
         return self.target.startswith(UPSTREAM_PROJECT + "/mindflow/")
 
 
-# Actions: "tree" copies the files of a folder (options: include globs, rewrites, Markdown links are
-# rewritten for the new place); "register" imports names in an upstream package __init__ and adds them
+# Actions: "tree" copies the files of a folder (options: include and exclude globs of file names,
+# exclude_dirs: names of folders left out wherever they are, rewrites; Markdown links are rewritten
+# for the new place); "register" imports names in an upstream package __init__ and adds them
 # to its __all__; "alias" replaces upstream's class by this project's alias module; "index" merges the
 # entries of an API index page into upstream's; "release" puts this project's release sections first.
 MAPPING = (
@@ -98,8 +100,14 @@ MAPPING = (
          # The application sits under MindFlow/ upstream; the tests find it from the checkout's root.
          (("rewrites", (("conftest.py", '"applications", "physics_driven"',
                          '"MindFlow", "applications", "physics_driven"'),)),)),
+    # Upstream's applications ship no results archives or sweep scripts; this project keeps those in
+    # benchmarks/burgers/. The folders below are what a run or an old layout leaves in the application.
     Rule("tree", "applications/physics_driven/burgers_adahessian",
-         "MindFlow/applications/physics_driven/burgers_adahessian"),
+         "MindFlow/applications/physics_driven/burgers_adahessian",
+         (("exclude_dirs", ("results", "scripts", "outputs", "checkpoints", ".ipynb_checkpoints")),
+          ("why", "run outputs and research archives stay out of the application upstream"))),
+    # The user guide, which the application's README points to for tuning, next to MindFlow's other docs.
+    Rule("tree", "docs/guide", "MindFlow/docs/adahessian", (("include", ("*.md",)),)),
     Rule("release", "RELEASE.md", "MindFlow/RELEASE.md"),
     Rule("release", "RELEASE_CN.md", "MindFlow/RELEASE_CN.md"),
 )
@@ -109,9 +117,12 @@ NOT_EXPORTED = (
     ("mindflow/__init__.py, mindflow/version.py", "upstream keeps its own; its 'from .cell import *' "
      "already re-exports mindflow.cell.AdaHessian"),
     ("docs/api_python_en/mindflow/*/", "upstream builds English pages from docstrings via its index"),
-    ("docs/conf.py, docs/index*.rst, docs/guide", "this project's own Sphinx site"),
+    ("docs/conf.py, docs/index*.rst, docs/_templates, docs/_static, docs/landing.html",
+     "this project's own Sphinx site"),
     ("tests/st/mindflow/docs, tests/st/mindflow/upstream", "checks of this project's docs and of this export"),
-    ("setup.py, requirements.txt, Makefile, tools/, benchmarks/", "this project's packaging, tooling and benchmarks"),
+    ("setup.py, requirements.txt, Makefile, tools/", "this project's packaging and tooling"),
+    ("benchmarks/ (benchmarks/burgers/: the Burgers sweep and seed archives, compare.py, plot_sweeps.py)",
+     "this project's measurements; upstream's applications ship no results archives or sweep scripts"),
 )
 
 SKIP_PARTS = ("__pycache__", ".pytest_cache")
@@ -218,6 +229,7 @@ class Exporter:
             self.errors.append(f"missing source folder (or empty): {rule.source}/")
             return
         include, exclude = rule.option("include"), rule.option("exclude", ())
+        exclude_dirs = set(rule.option("exclude_dirs", ()))
         rewrites = rule.option("rewrites", ())
         matched_rewrites = set()
         for source in files:
@@ -225,7 +237,7 @@ class Exporter:
             base = posixpath.basename(relative)
             if include and not any(fnmatch.fnmatch(base, g) for g in include):
                 continue
-            if any(fnmatch.fnmatch(base, g) for g in exclude):
+            if any(fnmatch.fnmatch(base, g) for g in exclude) or exclude_dirs & set(relative.split("/")[:-1]):
                 self.skipped.append(f"{source}: {rule.option('why', 'excluded by MAPPING')}")
                 continue
             target = rule.target + "/" + relative

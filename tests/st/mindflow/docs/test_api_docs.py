@@ -36,6 +36,9 @@ DOCS_DIR = os.path.join(REPO_ROOT, "docs")
 CN_API_DIR = os.path.join(DOCS_DIR, "api_python")
 CN_CELL_PAGE = os.path.join(CN_API_DIR, "mindflow", "cell", "mindflow.cell.AdaHessian.rst")
 CN_CORE_PAGE = os.path.join(CN_API_DIR, "mindflow", "core", "mindflow.core.AdaHessian.rst")
+EN_CORE_PAGE = os.path.join(DOCS_DIR, "api_python_en", "mindflow", "core", "mindflow.core.AdaHessian.rst")
+# Pages of another name of a documented class: their signature is checked, their sections are the class's page's.
+ALIAS_PAGES = {"mindflow.core.AdaHessian": "mindflow.cell.AdaHessian"}
 GUIDES = (os.path.join(DOCS_DIR, "guide", "adahessian.md"), os.path.join(DOCS_DIR, "guide", "adahessian_CN.md"))
 # Modules documented as a whole (every public function) on one page in each language.
 HELPER_MODULES = ("mindflow.cell.optimizers.hutchinson", "mindflow.cell.optimizers.probes")
@@ -169,6 +172,19 @@ def _cn_description(body):
     return "".join(lines)
 
 
+def _cn_section_lines(body, title, indent=4):
+    """Lines of a Chinese section such as ``样例：`` of the object itself, de-indented, without trailing blanks."""
+    start = body.index(" " * indent + title + "：") + 1
+    section = []
+    for line in body[start:]:
+        if line.strip() and len(line) - len(line.lstrip(" ")) <= indent:
+            break
+        section.append(line[indent + 4:] if line.strip() else "")
+    while section and not section[-1]:
+        section.pop()
+    return section
+
+
 def _en_section(doc, title):
     """Lines of a Google-style docstring section, de-indented."""
     lines = inspect.cleandoc(doc).splitlines()
@@ -178,6 +194,8 @@ def _en_section(doc, title):
         if line and not line.startswith(" "):
             break
         section.append(line)
+    while section and not section[-1].strip():
+        section.pop()
     indents = [len(line) - len(line.lstrip()) for line in section if line.strip()]
     return [line[min(indents):] if line.strip() else "" for line in section]
 
@@ -244,8 +262,8 @@ def test_cn_page_format_and_sections():
     Feature: Chinese API page of mindflow.cell.AdaHessian in upstream's format.
     Description: Check the title, that the description's first sentence ends with a Chinese full stop,
         that the update rule is given in a math directive, that the input and exception sections name
-        the same inputs and exception types as the English docstring, and that the public methods and
-        properties of the class are described.
+        the same inputs and exception types as the English docstring, that the supported platforms and the
+        example are the docstring's, and that the public methods and properties of the class are described.
     Expectation: All format rules hold and the sections agree with the docstring.
     """
     text = _read(CN_CELL_PAGE)
@@ -256,9 +274,11 @@ def test_cn_page_format_and_sections():
     description = _cn_description(body)
     assert description.endswith("。"), description
     assert "    .. math::" in body
-    for title in ("参数", "输入", "输出", "异常"):
+    for title in ("参数", "输入", "输出", "异常", "支持平台", "样例"):
         assert f"    {title}：" in body, f"section {title} missing"
     doc = cell.AdaHessian.__doc__
+    assert _cn_section_lines(body, "支持平台") == _en_section(doc, "Supported Platforms")
+    assert _cn_section_lines(body, "样例") == _en_section(doc, "Examples")
     assert _cn_section_names(body, "输入") == _en_inputs(doc)
     assert set(_cn_section_names(body, "异常")) == set(_en_raises(doc))
     # public methods and properties (autodoc lists them on the English page; construct is the step itself)
@@ -274,15 +294,17 @@ def test_cn_page_format_and_sections():
 def test_core_alias_page():
     """
     Feature: mindflow.core.AdaHessian, the upstream-compatible name.
-    Description: The Chinese alias page declares mindflow.core.AdaHessian and refers to the cell class.
-    Expectation: The alias is the same class object and its page links to mindflow.cell.AdaHessian.
+    Description: The English and Chinese alias pages declare mindflow.core.AdaHessian with the class's
+        signature and refer to the cell class.
+    Expectation: The alias is the same class object; each page shows its real signature (not the
+        metaclass' ``*args, **kwargs``) and links to mindflow.cell.AdaHessian.
     """
     assert core.AdaHessian is cell.AdaHessian
-    text = _read(CN_CORE_PAGE)
-    arguments, body = _class_directive(text, "mindflow.core.AdaHessian")
-    assert _parse_signature(arguments) == [("VAR_POSITIONAL", "args", None), ("VAR_KEYWORD", "kwargs", None)]
-    assert ":class:`mindflow.cell.AdaHessian`" in "\n".join(body)
-    assert _cn_description(body).endswith("。")
+    for page in (CN_CORE_PAGE, EN_CORE_PAGE):
+        arguments, body = _class_directive(_read(page), "mindflow.core.AdaHessian")
+        assert not _signature_mismatches(_parse_signature(arguments), core.AdaHessian), page
+        assert ":class:`mindflow.cell.AdaHessian`" in "\n".join(body)
+    assert _cn_description(_class_directive(_read(CN_CORE_PAGE), "mindflow.core.AdaHessian")[1]).endswith("。")
 
 
 @pytest.mark.level0
@@ -300,10 +322,11 @@ def test_every_cn_page_matches_its_object():
     assert {"mindflow.cell.AdaHessian", "mindflow.core.AdaHessian"} <= {entry[2] for entry in directives}
     for page, _, qualname, arguments, body in directives:
         obj = _resolve(qualname)
-        if arguments == "*args, **kwargs" and inspect.isclass(obj):
-            continue  # an alias page, checked by test_core_alias_page
         mismatches = _signature_mismatches(_parse_signature(arguments), obj)
         assert not mismatches, f"{page}: {qualname}: {mismatches}"
+        if qualname in ALIAS_PAGES:
+            assert obj is _resolve(ALIAS_PAGES[qualname]), qualname
+            continue  # its sections are on the class's own page (test_core_alias_page)
         signature = set(inspect.signature(obj).parameters)
         cn_args = _cn_section_names(body, "参数")
         assert len(cn_args) == len(set(cn_args)), f"{page}: {qualname}: {cn_args}"
@@ -347,8 +370,9 @@ def test_sphinx_site_builds_without_warnings(tmp_path):
     Feature: Bilingual documentation site.
     Description: Build the English (autodoc) and the Chinese (hand-written) sites with sphinx-build -W
         into a temporary folder.
-    Expectation: Both builds succeed without any warning, and the AdaHessian pages carry the
-        signature's arguments and the update rule.
+    Expectation: Both builds succeed without any warning, the AdaHessian pages carry the signature's
+        arguments and the update rule, and every page links to the same page of the other language's site
+        (built next to it, as the Makefile does), or to its root where it has no counterpart.
     """
     pages = {
         "en": ("api_python_en/mindflow/cell/mindflow.cell.AdaHessian.html", ()),
@@ -367,6 +391,37 @@ def test_sphinx_site_builds_without_warnings(tmp_path):
         assert 'class="math' in html, f"no math on the {language} page"
         if importlib.util.find_spec("sphinx-mathjax-offline") is not None:
             assert os.path.isfile(os.path.join(out_dir, "_static", "mathjax", "tex-chtml.js"))
+    _check_language_links(str(tmp_path))
+
+
+_LANGUAGE_LINK = re.compile(r'<a class="language-switch" href="([^"]+)"')
+# Pages that have the same content in both languages: each must link to its own counterpart.
+_COUNTERPARTS = {"index.html": "index_CN.html", "guide/adahessian.html": "guide/adahessian_CN.html"}
+
+
+def _check_language_links(root):
+    """Every page of each site links to a page of the other site that exists: the same page where it has one."""
+    sites = {"en": "zh_cn", "zh_cn": "en"}
+    for site, other in sites.items():
+        pages = []
+        for directory, folders, files in os.walk(os.path.join(root, site)):
+            folders[:] = [name for name in folders if not name.startswith("_") or name == "_modules"]
+            pages += [os.path.join(directory, name) for name in files if name.endswith(".html")]
+        assert pages, site
+        for page in pages:
+            links = _LANGUAGE_LINK.findall(_read(page))
+            relative = os.path.relpath(page, os.path.join(root, site)).replace(os.sep, "/")
+            assert len(links) == 1, f"{site}/{relative}: {len(links)} language links"
+            target = os.path.normpath(os.path.join(os.path.dirname(page), links[0]))
+            assert os.path.isfile(target), f"{site}/{relative} links to {links[0]}, which does not exist"
+            target_relative = os.path.relpath(target, os.path.join(root, other)).replace(os.sep, "/")
+            assert not target_relative.startswith(".."), f"{site}/{relative}: {links[0]} is not in the {other} site"
+            english = relative if site == "en" else target_relative
+            chinese = target_relative if site == "en" else relative
+            if english.startswith("api_python_en/"):
+                assert chinese == "api_python/" + english[len("api_python_en/"):], (english, chinese)
+            if english in _COUNTERPARTS:
+                assert chinese == _COUNTERPARTS[english], (english, chinese)
 
 
 def _python_blocks(markdown):

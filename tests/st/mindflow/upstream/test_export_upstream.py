@@ -102,6 +102,13 @@ def _project(root):
             "and [contributing](../../../CONTRIBUTING.md).\n",
         "applications/physics_driven/burgers_adahessian/src/__pycache__/x.cpython-311.pyc": "",
         "applications/physics_driven/burgers_adahessian/train.py": "print('train')\n",
+        "applications/physics_driven/burgers_adahessian/images/curves.png": "png\n",
+        "docs/guide/adahessian.md": "# Guide\n\n![curves](../../applications/physics_driven/burgers_adahessian/images/"
+                                    "curves.png)\n",
+        "docs/guide/adahessian_CN.md": "# 指南\n",
+        "applications/physics_driven/burgers_adahessian/results/seeds/seed0.json": "{}\n",
+        "applications/physics_driven/burgers_adahessian/scripts/compare.py": "print('sweep')\n",
+        "applications/physics_driven/burgers_adahessian/outputs/metrics.json": "{}\n",
         "RELEASE.md": "# MindFlow Release Notes\n\n## MindFlow 0.4.0 Release Notes\n\n- AdaHessian "
                       "([app](applications/physics_driven/burgers_adahessian/README.md)).\n",
         "RELEASE_CN.md": "# MindFlow Release Notes\n\n## MindFlow 0.4.0 Release Notes\n\n- AdaHessian 优化器。\n",
@@ -176,7 +183,8 @@ def test_full_export_places_files_where_upstream_keeps_them(tmp_path):
     Feature: export_upstream.py MINDSCIENCE.
     Description: Export a synthetic project into a synthetic mindscience checkout; run it again.
     Expectation: Files land in upstream's layout, registrations and alias are made in upstream's files
-        keeping their other contents, and the second run reports every file unchanged.
+        keeping their other contents, the application's results/, scripts/ and outputs/ stay behind (listed
+        as not exported), and the second run reports every file unchanged.
     """
     source, target = _project(str(tmp_path / "project")), _mindscience(str(tmp_path / "mindscience"))
     result = _main("--source", source, target)
@@ -207,6 +215,14 @@ def test_full_export_places_files_where_upstream_keeps_them(tmp_path):
     assert "(../../../../docs/api_python/mindflow/cell/mindflow.cell.AdaHessian.rst)" in readme
     assert "(../../../CONTRIBUTING.md)" in readme and "CONTRIBUTING.md (not exported)" in result.stdout
     assert not os.path.exists(os.path.join(target, "MindFlow/applications/physics_driven/burgers_adahessian/src"))
+    for folder in ("results", "scripts", "outputs"):
+        assert not os.path.exists(os.path.join(target, "MindFlow/applications/physics_driven/burgers_adahessian",
+                                               folder))
+    assert ("applications/physics_driven/burgers_adahessian/results/seeds/seed0.json: run outputs and research "
+            "archives stay out of the application upstream") in result.stdout
+    guide = _read(target, "MindFlow/docs/adahessian/adahessian.md")
+    assert "(../../applications/physics_driven/burgers_adahessian/images/curves.png)" in guide
+    assert _read(target, "MindFlow/docs/adahessian/adahessian_CN.md") == "# 指南\n"
     release = _read(target, "MindFlow/RELEASE.md")
     assert release.index("## MindFlow 0.4.0") < release.index("## MindSpore Flow 0.2.0") and "Intro." in release
     assert "(applications/physics_driven/burgers_adahessian/README.md)" in release

@@ -14,11 +14,8 @@
 # ============================================================================
 """Make the Burgers AdaHessian application importable as in its own folder (``from src... import ...``),
 and the msrun test helpers (``msrun_launch``)."""
-import importlib.util
 import os
 import sys
-
-import pytest
 
 # tests/st/mindflow/applications/burgers_adahessian -> repository root is five levels up.
 _REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 5)))
@@ -28,16 +25,3 @@ _MSRUN_HELPERS = os.path.join(_REPO_ROOT, "tests", "st", "mindflow", "cell", "op
 for _path in (_APP_DIR, _MSRUN_HELPERS):
     if _path not in sys.path:
         sys.path.insert(0, _path)
-
-
-@pytest.fixture(name="app_script")
-def fixture_app_script():
-    """Load a script of the application's ``scripts/`` folder as a module (its names are too generic to put
-    the folder on ``sys.path``)."""
-    def load(name):
-        spec = importlib.util.spec_from_file_location(f"burgers_script_{name}",
-                                                      os.path.join(_APP_DIR, "scripts", f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    return load

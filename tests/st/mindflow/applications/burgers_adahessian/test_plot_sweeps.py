@@ -12,9 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 # ============================================================================
-"""Tests of the sweep-comparison figure (``scripts/plot_sweeps.py`` and ``src.plotting.plot_sweep_errors``)."""
-import json
-
+"""Tests of the sweep-comparison figure (``src.plotting``; the script that draws sweep files is
+``benchmarks/burgers/plot_sweeps.py``, tested in tests/st/mindflow/benchmarks)."""
 import pytest
 
 from src import plotting
@@ -46,87 +45,3 @@ def test_labels_name_what_differs():
     runs = [dict(run, seed=0) for run in rates["runs"]]
     assert plotting._run_labels(runs) == [  # pylint: disable=protected-access
         "AdaHessian (lr 0.3)", "AdaHessian (lr 0.5)", "Adam"]
-
-
-@pytest.mark.level0
-@pytest.mark.platform_x86_cpu
-@pytest.mark.env_onecard
-def test_script_writes_png_and_refuses_empty_input(tmp_path, app_script):
-    """
-    Feature: scripts/plot_sweeps.py.
-    Description: draw two sweep files (one with a missing error value), filtered to AdaHessian; a file whose
-        runs have no history; a --only filter that matches nothing, and one that matches.
-    Expectation: a PNG is written; the empty input raises ValueError naming the problem.
-    """
-    plot_sweeps = app_script("plot_sweeps")
-    paths = []
-    for seed in (0, 1):
-        path = tmp_path / f"sweep_seed{seed}.json"
-        path.write_text(json.dumps(_report(seed, [("adam", 0.01, {}), ("adahessian", 0.5, {})])), encoding="utf-8")
-        paths.append(str(path))
-    output = tmp_path / "figure" / "curves.png"
-    written = plot_sweeps.main(paths + ["--output", str(output), "--optimizers", "adahessian", "--target", "0.1"])
-    assert written == str(output)
-    assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-    empty = tmp_path / "empty.json"
-    empty.write_text(json.dumps({"seed": 0, "runs": [{"optimizer": "adam", "history": {}}]}), encoding="utf-8")
-    with pytest.raises(ValueError, match="no run with an error history"):
-        plot_sweeps.main([str(empty), "--output", str(tmp_path / "none.png")])
-    # --only keeps the named optimizer at the named rate; here nothing matches.
-    with pytest.raises(ValueError, match="no run with an error history"):
-        plot_sweeps.main(paths + ["--output", str(tmp_path / "none.png"), "--only", "adam=0.02"])
-    plot_sweeps.main(paths + ["--output", str(tmp_path / "adam.png"), "--only", "adam=0.01"])
-    assert (tmp_path / "adam.png").stat().st_size > 0
-
-
-@pytest.mark.level0
-@pytest.mark.platform_x86_cpu
-@pytest.mark.env_onecard
-@pytest.mark.parametrize("value", ["adam", "adam=fast"])
-def test_script_refuses_malformed_only(tmp_path, app_script, value, capsys):
-    """
-    Feature: scripts/plot_sweeps.py argument checking.
-    Description: --only without a learning rate, or with one that is not a number.
-    Expectation: argparse exits with status 2 and a message that shows the expected form.
-    """
-    with pytest.raises(SystemExit) as info:
-        app_script("plot_sweeps").main(["a.json", "--output", str(tmp_path / "x.png"), "--only", value])
-    assert info.value.code == 2
-    assert "--only expects NAME=LR" in capsys.readouterr().err
-
-
-@pytest.mark.level0
-@pytest.mark.platform_x86_cpu
-@pytest.mark.env_onecard
-def test_script_reads_train_metrics(tmp_path, app_script):
-    """
-    Feature: scripts/plot_sweeps.py on the metrics.json that train.py writes.
-    Description: two metrics files of seed 0, AdaHessian with hvp_method autodiff (no such setting recorded) and
-        finite_difference; a sweep report passed through as_sweep_report unchanged.
-    Expectation: each becomes a report with one run per optimizer (optimizer name and learning rate filled in),
-        the labels name the hvp_method that differs ("default" where a run did not record it), and the PNG is
-        written.
-    """
-    plot_sweeps = app_script("plot_sweeps")
-    sweep = _report(0, [("adam", 0.01, {})])
-    assert plot_sweeps.as_sweep_report(sweep) is sweep
-    paths = []
-    for method in (None, "finite_difference"):
-        settings = {"learning_rate": 0.5} if method is None else {"learning_rate": 0.5, "hvp_method": method}
-        record = {"settings": settings, "history": {"step": [0, 50], "rel_l2_error": [0.9, 0.4]}}
-        metrics = {"seed": 0, "overrides": [], "optimizers": {"adahessian": record}}
-        report = plot_sweeps.as_sweep_report(metrics)
-        assert [(r["optimizer"], r["learning_rate"]) for r in report["runs"]] == [("adahessian", 0.5)]
-        path = tmp_path / f"metrics_{method}.json"
-        path.write_text(json.dumps(metrics), encoding="utf-8")
-        paths.append(str(path))
-    runs = []
-    for path in paths:
-        with open(path, encoding="utf-8") as handle:
-            runs += [dict(run, seed=0) for run in plot_sweeps.as_sweep_report(json.load(handle))["runs"]]
-    assert plotting._run_labels(runs) == [  # pylint: disable=protected-access
-        "AdaHessian (hvp_method default)", "AdaHessian (hvp_method finite_difference)"]
-    output = tmp_path / "fd.png"
-    plot_sweeps.main(paths + ["--output", str(output), "--only", "adahessian=0.5"])
-    assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -20,11 +20,12 @@ from the same grid by the same rule (lowest final relative L2 error, ties broken
 Results, including every run's error and loss history, go to a JSON file, so the README numbers can be
 traced back to it.
 
-Example (from the application folder)::
+It trains the application in ``applications/physics_driven/burgers_adahessian`` (its config, model and loss).
+Example (from the repository root)::
 
-    python scripts/compare.py --lr_grid 0.001,0.003,0.01,0.03,0.1,0.3 --output sweep_cpu.json
-    python scripts/compare.py --set optimizers.adahessian.hessian_power=0.5 --optimizers adahessian
-    python scripts/compare.py --merge outputs/sweeps/a.json outputs/sweeps/b.json --output merged.json
+    python benchmarks/burgers/compare.py --lr_grid 0.001,0.003,0.01,0.03,0.1,0.3 --output sweep_cpu.json
+    python benchmarks/burgers/compare.py --set optimizers.adahessian.hessian_power=0.5 --optimizers adahessian
+    python benchmarks/burgers/compare.py --merge outputs/sweeps/a.json outputs/sweeps/b.json --output merged.json
 """
 import argparse
 import json
@@ -32,11 +33,13 @@ import os
 import sys
 import time
 
-APP_DIR = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+# benchmarks/burgers -> the repository root is two levels up; the application's modules are imported from it.
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir))
+APP_DIR = os.path.join(REPO_ROOT, "applications", "physics_driven", "burgers_adahessian")
 if APP_DIR not in sys.path:
     sys.path.insert(0, APP_DIR)
 
-# pylint: disable=wrong-import-position
+# pylint: disable=wrong-import-position,import-error  # src is the application's, found through APP_DIR
 from src.config import apply_override, load_config, resolve_path  # noqa: E402
 from src.trainer import compare_runs, prepare_experiment, run_optimizer, set_up_context  # noqa: E402
 

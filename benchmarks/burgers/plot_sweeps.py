@@ -12,27 +12,29 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 # ============================================================================
-"""Plot the error curves of every run in one or more sweep files of ``scripts/compare.py`` on one chart.
+"""Plot the error curves of every run in one or more sweep files of ``compare.py`` on one chart.
 
 Sweep files of different seeds cannot be merged into one report, but they can be drawn together, which is how
-the seed comparison in README was made (from the application folder)::
+the seed comparison of benchmarks/burgers/README.md was made (from the folder ``benchmarks/burgers``)::
 
-    python scripts/plot_sweeps.py results/seeds/seed*_adam_cosine.json results/seeds/seed?_adahessian.json \\
+    python plot_sweeps.py results/seeds/seed*_adam_cosine.json results/seeds/seed?_adahessian.json \\
         --only adam=0.01 --only adahessian=0.3 --only adahessian=0.5 --output images/seed_curves.png
 
-The ``metrics.json`` that ``train.py`` writes is read as a report of its optimizers' runs, so single trainings
-can be drawn as well (``images/finite_difference_curves.png``, see README).
+The ``metrics.json`` that the application's ``train.py`` writes is read as a report of its optimizers' runs, so
+single trainings can be drawn as well (``images/finite_difference_curves.png``).
 """
 import argparse
 import json
 import os
 import sys
 
-APP_DIR = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+# benchmarks/burgers -> the repository root is two levels up; the application's modules are imported from it.
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir))
+APP_DIR = os.path.join(REPO_ROOT, "applications", "physics_driven", "burgers_adahessian")
 if APP_DIR not in sys.path:
     sys.path.insert(0, APP_DIR)
 
-# pylint: disable=wrong-import-position
+# pylint: disable=wrong-import-position,import-error  # src is the application's, found through APP_DIR
 from src.plotting import plot_sweep_errors  # noqa: E402
 
 
@@ -49,7 +51,7 @@ def main(argv=None):
     """Read the sweep files and write the PNG; returns its path."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweeps", nargs="+", metavar="JSON",
-                        help="sweep files written by scripts/compare.py, or metrics.json files of train.py")
+                        help="sweep files written by compare.py, or metrics.json files of train.py")
     parser.add_argument("--output", required=True, help="PNG to write")
     parser.add_argument("--optimizers", default=None, help="comma-separated optimizers to draw (default: all)")
     parser.add_argument("--only", action="append", default=[], metavar="NAME=LR",
