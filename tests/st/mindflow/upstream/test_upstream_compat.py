@@ -48,8 +48,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.abspath(os.path.join(HERE, *([os.pardir] * 4)))
 EXPORT_SCRIPT = os.path.join(REPO_ROOT, "tools", "export_upstream.py")
 SUITE = os.path.join("tests", "st", "mindflow", "cell", "optimizers")
-# Files of tests/st/mindflow that the suite needs: the session set-up (device, mode).
-MINDFLOW_TEST_HELPERS = ("conftest.py",)
+# Files of tests/st/mindflow that the suite needs: the session set-up (device, mode) and the tolerances.
+MINDFLOW_TEST_HELPERS = ("conftest.py", "device_tolerance.py")
 
 WHEEL_SPEC = "mindflow-ascend==0.3.0"
 WHEEL_NAME = "mindflow_ascend-0.3.0-py3-none-any.whl"

@@ -40,6 +40,8 @@ _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_same_class_everywhere():
     """
@@ -56,6 +58,8 @@ def test_same_class_everywhere():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("module_name", ["mindflow", "mindflow.cell", "mindflow.core", "mindflow.cell.optimizers"])
 def test_all_sorted_and_lists_adahessian(module_name):
@@ -78,6 +82,8 @@ def test_all_sorted_and_lists_adahessian(module_name):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_helpers_exported():
     """
@@ -92,6 +98,8 @@ def test_helpers_exported():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("module_name", ["mindflow.cell.optimizers.adahessian", "mindflow.cell.optimizers.hutchinson",
                                          "mindflow.cell.optimizers.probes"])
@@ -125,6 +133,8 @@ def test_docstring_examples(module_name):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("internal_getter", [True, False], ids=["context._get_mode", "get_context"])
 @pytest.mark.parametrize("mode", [ms.GRAPH_MODE, ms.PYNATIVE_MODE], ids=["graph", "pynative"])
@@ -159,6 +169,8 @@ def test_plain_call_gives_the_execution_mode_back(mode, internal_getter, monkeyp
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("update_interval, first_step, first_call, second_call", [
     (3, 0, ["lazy", "refresh"], ["lazy"]),

@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 import mindspore as ms
 from mindspore import Parameter, Tensor, ops
+from device_tolerance import tolerance
 from numpy_reference import AdaHessianReference, QuarticLoss, hutchinson_estimate
 
 from mindflow import AdaHessian
@@ -256,6 +257,8 @@ def pynative_afterwards():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("mode", sorted(MODES))
 @pytest.mark.parametrize("name", sorted(CONFIGS))
@@ -275,13 +278,15 @@ def test_matches_numpy_reference(name, mode):
     """
     snapshots, losses, _, _ = run_mindspore(name, mode)
     expected, expected_losses = run_numpy(name)
-    tolerance = {"rtol": CONFIGS[name].get("rtol", RTOL), "atol": CONFIGS[name].get("atol", ATOL)}
-    _assert_same_run(snapshots, expected, **tolerance)
-    np.testing.assert_allclose(losses, expected_losses, **tolerance)
+    allowed = tolerance(CONFIGS[name].get("rtol", RTOL), CONFIGS[name].get("atol", ATOL))
+    _assert_same_run(snapshots, expected, **allowed)
+    np.testing.assert_allclose(losses, expected_losses, **allowed)
 
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_graph_equals_pynative(name):
@@ -298,6 +303,8 @@ def test_graph_equals_pynative(name):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_graph_call_compiles_once():
     """
@@ -313,6 +320,8 @@ def test_graph_call_compiles_once():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_inside_user_jit_step():
     """

@@ -22,6 +22,7 @@ import pytest
 from scipy import stats
 import mindspore as ms
 from mindspore import Tensor
+from device_tolerance import tolerance
 
 from mindflow.cell.optimizers import draw_probes, gaussian_probe, rademacher_probe
 from mindflow.cell.optimizers.probes import bits_transform, flat_layout, host_stream_keys, probe_set_from_keys
@@ -41,6 +42,8 @@ def _correlation(first, second):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("shape", [(), (1,), (7,), (3, 5), (2, 3, 4), (2, 1, 3, 2, 2)])
 def test_rademacher_values_are_plus_minus_one(shape):
@@ -58,6 +61,8 @@ def test_rademacher_values_are_plus_minus_one(shape):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_rademacher_dtype_argument():
     """
@@ -74,6 +79,8 @@ def test_rademacher_dtype_argument():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_rademacher_balance_and_neighbours():
     """
@@ -96,6 +103,8 @@ def test_rademacher_balance_and_neighbours():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_rademacher_over_counters():
     """
@@ -131,6 +140,8 @@ def test_rademacher_over_counters():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("other", [
     {"stream": (1, 0, 0)},      # another parameter
@@ -157,6 +168,8 @@ def test_rademacher_streams_are_independent(other):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_probes_are_reproducible():
     """
@@ -178,6 +191,8 @@ def test_probes_are_reproducible():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_probes_same_inside_jit():
     """
@@ -207,6 +222,8 @@ def test_probes_same_inside_jit():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_gaussian_moments_and_distribution():
     """
@@ -231,6 +248,8 @@ def test_gaussian_moments_and_distribution():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_draw_probes_layout():
     """
@@ -259,6 +278,8 @@ def test_draw_probes_layout():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("probe_fn", [rademacher_probe, gaussian_probe], ids=["rademacher", "gaussian"])
 @pytest.mark.parametrize("shapes", [((4, 3), (), (2, 1, 3, 2, 2), (7,)), ((5,),), ((3,), (0, 2), (2,))],
@@ -282,11 +303,13 @@ def test_batched_draw_equals_per_shape_draws(probe_fn, shapes):
             if probe_fn is rademacher_probe:
                 np.testing.assert_array_equal(drawn[sample][index].asnumpy(), expected)
             else:
-                np.testing.assert_allclose(drawn[sample][index].asnumpy(), expected, rtol=1e-5, atol=1e-6)
+                np.testing.assert_allclose(drawn[sample][index].asnumpy(), expected, **tolerance(1e-5, 1e-6))
 
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("probe_fn", [rademacher_probe, gaussian_probe], ids=["rademacher", "gaussian"])
 @pytest.mark.parametrize("seed, counter, stream", [(0, 0, 0), (11, 4, 3), (2 ** 40 + 3, 2 ** 31 - 1, 7)])
@@ -317,4 +340,4 @@ def test_host_stream_keys_give_the_same_probes(probe_fn, seed, counter, stream):
             if probe_fn is rademacher_probe:
                 np.testing.assert_array_equal(probes[position].asnumpy(), expected)
             else:
-                np.testing.assert_allclose(probes[position].asnumpy(), expected, rtol=1e-5, atol=1e-6)
+                np.testing.assert_allclose(probes[position].asnumpy(), expected, **tolerance(1e-5, 1e-6))
