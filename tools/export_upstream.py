@@ -67,9 +67,10 @@ class Rule(NamedTuple):
 
 # Actions: "tree" copies the files of a folder (options: include and exclude globs of file names,
 # exclude_dirs: names of folders left out wherever they are, rewrites; Markdown links are rewritten
-# for the new place); "register" imports names in an upstream package __init__ and adds them
-# to its __all__; "alias" replaces upstream's class by this project's alias module; "index" merges the
-# entries of an API index page into upstream's; "release" puts this project's release sections first.
+# for the new place); "file" copies one file as it is; "register" imports names in an upstream
+# package __init__ and adds them to its __all__; "alias" replaces upstream's class by this project's
+# alias module; "index" merges the entries of an API index page into upstream's; "release" puts
+# this project's release sections first.
 MAPPING = (
     Rule("tree", "mindflow/cell/optimizers", "MindFlow/mindflow/cell/optimizers", (("include", ("*.py",)),)),
     Rule("register", "mindflow/cell/__init__.py", "MindFlow/mindflow/cell/__init__.py",
@@ -94,7 +95,12 @@ MAPPING = (
          (("package", "mindflow.cell"),)),
     Rule("index", "docs/api_python_en/mindflow/mindflow.core.rst", "docs/api_python_en/mindflow/mindflow.core.rst",
          (("package", "mindflow.core"),)),
+    # The session set-up (device switch, execution mode) and the per-device tolerances of every MindFlow
+    # test folder exported here: the tests need nothing above tests/ but pytest.ini's markers.
+    Rule("file", "tests/st/mindflow/conftest.py", "tests/st/mindflow/conftest.py"),
+    Rule("file", "tests/st/mindflow/device_tolerance.py", "tests/st/mindflow/device_tolerance.py"),
     Rule("tree", "tests/st/mindflow/cell/optimizers", "tests/st/mindflow/cell/optimizers"),
+    Rule("tree", "tests/st/mindflow/cell/reliability", "tests/st/mindflow/cell/reliability"),
     Rule("tree", "tests/st/mindflow/applications/burgers_adahessian",
          "tests/st/mindflow/applications/burgers_adahessian",
          # The application sits under MindFlow/ upstream; the tests find it from the checkout's root.
@@ -120,6 +126,9 @@ NOT_EXPORTED = (
     ("docs/conf.py, docs/index*.rst, docs/_templates, docs/_static, docs/landing.html",
      "this project's own Sphinx site"),
     ("tests/st/mindflow/docs, tests/st/mindflow/upstream", "checks of this project's docs and of this export"),
+    ("tests/st/mindflow/benchmarks", "checks of this project's benchmarks"),
+    ("tests/README.md", "this project's guide to its tests; the exported conftest.py and device_tolerance.py "
+     "document the device switch and the tolerances themselves"),
     ("setup.py, requirements.txt, Makefile, tools/", "this project's packaging and tooling"),
     ("benchmarks/ (benchmarks/burgers/: the Burgers sweep and seed archives, compare.py, plot_sweeps.py)",
      "this project's measurements; upstream's applications ship no results archives or sweep scripts"),
@@ -258,6 +267,12 @@ class Exporter:
             if old not in matched_rewrites:
                 self.warnings.append(f"{rule.source}: expected text {old} not found; its tests may not find "
                                      "their files upstream")
+
+    def do_file(self, rule):
+        """Copy one file as it is."""
+        data = self.read_source(rule.source)
+        if data is not None:
+            self.write(rule.target, data)
 
     def _edit(self, rule, edit):
         """Run ``edit(upstream_text, our_text) -> (text, notes)`` on an existing upstream file."""

@@ -93,7 +93,10 @@ def _project(root):
             "    mindflow.cell.optimizers.probes\n",
         "docs/api_python_en/mindflow/mindflow.core.rst":
             "mindflow.core\n=====\n\n.. autosummary::\n    :toctree: core\n\n    mindflow.core.AdaHessian\n",
+        "tests/st/mindflow/conftest.py": '"""Session set-up."""\n',
+        "tests/st/mindflow/device_tolerance.py": '"""Tolerances."""\n',
         "tests/st/mindflow/cell/optimizers/test_new.py": "def test_new():\n    pass\n",
+        "tests/st/mindflow/cell/reliability/test_reliable.py": "def test_reliable():\n    pass\n",
         "tests/st/mindflow/applications/burgers_adahessian/conftest.py":
             'APP = os.path.join(ROOT, "applications", "physics_driven", "burgers_adahessian")\n',
         "applications/physics_driven/burgers_adahessian/README.md":
@@ -208,6 +211,9 @@ def test_full_export_places_files_where_upstream_keeps_them(tmp_path):
     assert "mindflow.cell.AdaHessian" in en_index and "optimizers.probes" not in en_index
     assert "not listed mindflow.cell.optimizers.probes" in result.stdout
     assert _read(target, "tests/st/mindflow/cell/optimizers/test_new.py")
+    assert _read(target, "tests/st/mindflow/cell/reliability/test_reliable.py")
+    assert _read(target, "tests/st/mindflow/conftest.py") == '"""Session set-up."""\n'
+    assert _read(target, "tests/st/mindflow/device_tolerance.py") == '"""Tolerances."""\n'
     conftest = _read(target, "tests/st/mindflow/applications/burgers_adahessian/conftest.py")
     assert '"MindFlow", "applications", "physics_driven"' in conftest
     readme = _read(target, "MindFlow/applications/physics_driven/burgers_adahessian/README.md")
@@ -359,7 +365,7 @@ def test_mapping_table_is_consistent():
     Description: Check every rule's action and paths, and that package rules stay under MindFlow/mindflow.
     Expectation: Known actions, relative POSIX paths, and the package rules are those --package-only uses.
     """
-    actions = {"tree", "register", "alias", "index", "release"}
+    actions = {"tree", "file", "register", "alias", "index", "release"}
     for rule in export_upstream.MAPPING:
         assert rule.action in actions and hasattr(export_upstream.Exporter, "do_" + rule.action), rule
         for path in (rule.source, rule.target):

@@ -48,6 +48,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.abspath(os.path.join(HERE, *([os.pardir] * 4)))
 EXPORT_SCRIPT = os.path.join(REPO_ROOT, "tools", "export_upstream.py")
 SUITE = os.path.join("tests", "st", "mindflow", "cell", "optimizers")
+# Files of tests/st/mindflow that the suite needs: the session set-up (device, mode) and the tolerances.
+MINDFLOW_TEST_HELPERS = ("conftest.py", "device_tolerance.py")
 
 WHEEL_SPEC = "mindflow-ascend==0.3.0"
 WHEEL_NAME = "mindflow_ascend-0.3.0-py3-none-any.whl"
@@ -314,15 +316,18 @@ def test_upstream_idiom_modes_agree(patched_probe):
 
 
 def _suite_copy(destination):
-    """This project's optimizer tests, with the repository's pytest.ini/conftest.py, in a folder of their own."""
+    """This project's optimizer tests, with pytest.ini and tests/st/mindflow's conftest.py and helpers, in a folder
+    of their own (as upstream's tree would hold them: nothing from above tests/ but pytest.ini)."""
     source = os.path.join(REPO_ROOT, SUITE)
     tests = [name for _, _, files in os.walk(source) for name in files
              if name.startswith("test_") and name.endswith(".py")] if os.path.isdir(source) else []
     if not tests:
         pytest.skip(f"this project's optimizer test suite ({SUITE}) has no tests yet")
     shutil.copytree(source, os.path.join(destination, SUITE), ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for name in ("pytest.ini", "conftest.py"):
-        shutil.copy(os.path.join(REPO_ROOT, name), destination)
+    shutil.copy(os.path.join(REPO_ROOT, "pytest.ini"), destination)
+    for name in MINDFLOW_TEST_HELPERS:
+        shutil.copy(os.path.join(REPO_ROOT, "tests", "st", "mindflow", name),
+                    os.path.join(destination, "tests", "st", "mindflow"))
     shutil.copy(os.path.join(HERE, "upstream_guard.py"), destination)
     return destination
 
@@ -358,7 +363,7 @@ def _guard_stages(report, package_dir):
 def test_project_suite_passes_on_patched_upstream(upstream):
     """
     Feature: This project's optimizer test suite against upstream MindFlow with the change exported.
-    Description: tests/st/mindflow/cell/optimizers, with the repository's pytest.ini and conftest.py, is
+    Description: tests/st/mindflow/cell/optimizers, with pytest.ini and tests/st/mindflow's conftest.py, is
         copied to a temporary folder and run there by pytest in a subprocess (-p no:cacheprovider,
         --rootdir that folder) whose PYTHONPATH puts the patched upstream package first; the
         upstream_guard plugin stops the run unless mindflow and mindflow.AdaHessian come from it.

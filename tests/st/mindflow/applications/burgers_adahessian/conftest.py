@@ -21,7 +21,8 @@ import sys
 _REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 5)))
 _APP_DIR = os.path.join(_REPO_ROOT, "applications", "physics_driven", "burgers_adahessian")
 # The msrun helpers of the data-parallel optimizer tests serve the application's data-parallel test too.
-_MSRUN_HELPERS = os.path.join(_REPO_ROOT, "tests", "st", "mindflow", "cell", "optimizers", "distributed")
+_MSRUN_HELPERS = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "cell", "optimizers",
+                                              "distributed"))
 for _path in (_APP_DIR, _MSRUN_HELPERS):
     if _path not in sys.path:
         sys.path.insert(0, _path)

@@ -33,12 +33,15 @@ from mindflow.cell.optimizers.adahessian import AdaHessian as DefiningClass
 from mindflow.cell.optimizers import dispatch
 
 
-_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__)))))))
+# The folder holding tests/: this project's root, where the package sits beside tests/. Upstream's
+# tests/ sits in the mindscience root and its package under MindFlow/, so the two never coincide there.
+_TESTS_PARENT = os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 5)))
 
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_same_class_everywhere():
     """
@@ -55,6 +58,8 @@ def test_same_class_everywhere():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("module_name", ["mindflow", "mindflow.cell", "mindflow.core", "mindflow.cell.optimizers"])
 def test_all_sorted_and_lists_adahessian(module_name):
@@ -65,7 +70,7 @@ def test_all_sorted_and_lists_adahessian(module_name):
     """
     module = importlib.import_module(module_name)
     names = list(module.__all__)
-    if os.path.dirname(os.path.dirname(os.path.abspath(module.__file__))).startswith(_REPO_ROOT):
+    if os.path.dirname(os.path.dirname(os.path.abspath(module.__file__))) == _TESTS_PARENT:
         # this project's lists are sorted; upstream MindFlow's own (patched by the export) are not, and
         # the export only appends AdaHessian to them
         assert names == sorted(names)
@@ -77,6 +82,8 @@ def test_all_sorted_and_lists_adahessian(module_name):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_helpers_exported():
     """
@@ -91,6 +98,8 @@ def test_helpers_exported():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("module_name", ["mindflow.cell.optimizers.adahessian", "mindflow.cell.optimizers.hutchinson",
                                          "mindflow.cell.optimizers.probes"])
@@ -124,6 +133,8 @@ def test_docstring_examples(module_name):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("mode", [ms.GRAPH_MODE, ms.PYNATIVE_MODE], ids=["graph", "pynative"])
 def test_plain_call_gives_the_execution_mode_back(mode):
@@ -151,6 +162,8 @@ def test_plain_call_gives_the_execution_mode_back(mode):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("update_interval, first_step, first_call, second_call", [
     (3, 0, ["lazy", "refresh"], ["lazy"]),
@@ -200,6 +213,8 @@ def test_plain_call_compiles_the_lazy_graph_first(update_interval, first_step, f
 
 @pytest.mark.level1
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_dense_4096_with_bias_trains():
     """

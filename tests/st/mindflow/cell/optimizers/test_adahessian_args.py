@@ -112,6 +112,8 @@ INVALID = [
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("make_params, kwargs, error, pattern", [case[1:] for case in INVALID],
                          ids=[case[0] for case in INVALID])
@@ -131,6 +133,8 @@ def test_invalid_arguments(make_params, kwargs, error, pattern):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_valid_boundary_arguments():
     """
@@ -189,6 +193,8 @@ def _transposed_grad_fn(problem):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("make_grad_fn, pattern", [
     (_wrong_count_grad_fn, "one gradient per parameter"),
@@ -214,6 +220,8 @@ def test_wrong_grad_fn_outputs(make_grad_fn, pattern):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_wrong_grad_fn_outputs_graph():
     """
@@ -234,6 +242,8 @@ def test_wrong_grad_fn_outputs_graph():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("bad_input", [np.ones(3, np.float32), "x", None, [Tensor(np.ones(3, np.float32)), "x"],
                                        {"x": 1}], ids=["ndarray", "str", "none", "list-with-str", "dict"])
@@ -254,6 +264,8 @@ def test_wrong_input_types(bad_input):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("hessian_inputs, pattern", [
     (Tensor(np.ones(3, np.float32)), "the 'hessian_inputs' must be a tuple or list of the inputs of 'grad_fn', "

@@ -57,6 +57,8 @@ class TrainStep(nn.Cell):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("call", ["gradients", "nothing", "keyword"])
 def test_wrong_plain_call_says_how_to_call(call):
@@ -81,6 +83,8 @@ def test_wrong_plain_call_says_how_to_call(call):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("mode", [ms.PYNATIVE_MODE, ms.GRAPH_MODE], ids=["pynative", "graph"])
 def test_train_one_step_cell_fails_clearly_and_leaves_the_optimizer_usable(mode):
@@ -109,6 +113,8 @@ def test_train_one_step_cell_fails_clearly_and_leaves_the_optimizer_usable(mode)
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_no_attribute_shadows_cell_or_optimizer(monkeypatch):
     """
@@ -146,6 +152,8 @@ def test_no_attribute_shadows_cell_or_optimizer(monkeypatch):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("mode", [ms.PYNATIVE_MODE, ms.GRAPH_MODE], ids=["pynative", "graph"])
 def test_model_train_with_a_train_step_cell(mode):
@@ -177,6 +185,8 @@ def test_model_train_with_a_train_step_cell(mode):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_new_grad_fn_on_every_call_warns_once():
     """
@@ -203,6 +213,8 @@ def test_new_grad_fn_on_every_call_warns_once():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("update_interval", [1, 3])
 def test_steady_state_plain_call_reads_nothing_back(update_interval, monkeypatch):
@@ -237,6 +249,8 @@ def test_steady_state_plain_call_reads_nothing_back(update_interval, monkeypatch
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_skipped_step_is_reported_at_the_next_check():
     """
@@ -269,6 +283,8 @@ def test_skipped_step_is_reported_at_the_next_check():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_set_data_on_the_step_counter_is_followed():
     """

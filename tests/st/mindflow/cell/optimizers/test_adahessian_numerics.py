@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 import mindspore as ms
 from mindspore import Parameter, Tensor, ops
+from device_tolerance import tolerance
 from numpy_reference import AdaHessianReference, QuarticLoss, hutchinson_estimate
 
 from mindflow import AdaHessian
@@ -258,6 +259,8 @@ def pynative_afterwards():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("mode", sorted(MODES))
 @pytest.mark.parametrize("name", sorted(CONFIGS))
@@ -277,13 +280,15 @@ def test_matches_numpy_reference(name, mode):
     """
     snapshots, losses, _, _ = run_mindspore(name, mode)
     expected, expected_losses = run_numpy(name)
-    tolerance = {"rtol": CONFIGS[name].get("rtol", RTOL), "atol": CONFIGS[name].get("atol", ATOL)}
-    _assert_same_run(snapshots, expected, **tolerance)
-    np.testing.assert_allclose(losses, expected_losses, **tolerance)
+    allowed = tolerance(CONFIGS[name].get("rtol", RTOL), CONFIGS[name].get("atol", ATOL))
+    _assert_same_run(snapshots, expected, **allowed)
+    np.testing.assert_allclose(losses, expected_losses, **allowed)
 
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_graph_equals_pynative(name):
@@ -300,6 +305,8 @@ def test_graph_equals_pynative(name):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_graph_call_compiles_once():
     """
@@ -315,6 +322,8 @@ def test_graph_call_compiles_once():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_inside_user_jit_step():
     """
@@ -332,6 +341,8 @@ def test_inside_user_jit_step():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("weight_decay, hessian_power", [(0.0, 1.0), (0.1, 0.5)])
 def test_update_rule_against_numpy_reference(weight_decay, hessian_power):

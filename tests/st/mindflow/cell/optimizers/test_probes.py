@@ -22,6 +22,7 @@ import pytest
 from scipy import stats
 import mindspore as ms
 from mindspore import Tensor
+from device_tolerance import tolerance
 
 from mindflow.cell.optimizers import draw_probes, gaussian_probe, rademacher_probe
 from mindflow.cell.optimizers.probes import (bits_transform, flat_layout, graph_stream_keys, host_stream_keys,
@@ -43,6 +44,8 @@ def _correlation(first, second):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("shape", [(), (1,), (7,), (3, 5), (2, 3, 4), (2, 1, 3, 2, 2)])
 def test_rademacher_values_are_plus_minus_one(shape):
@@ -60,6 +63,8 @@ def test_rademacher_values_are_plus_minus_one(shape):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_rademacher_dtype_argument():
     """
@@ -76,6 +81,8 @@ def test_rademacher_dtype_argument():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_rademacher_balance_and_neighbours():
     """
@@ -98,6 +105,8 @@ def test_rademacher_balance_and_neighbours():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_rademacher_over_counters():
     """
@@ -133,6 +142,8 @@ def test_rademacher_over_counters():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("other", [
     {"stream": (1, 0, 0)},      # another parameter
@@ -159,6 +170,8 @@ def test_rademacher_streams_are_independent(other):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_probes_are_reproducible():
     """
@@ -180,6 +193,8 @@ def test_probes_are_reproducible():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_probes_same_inside_jit():
     """
@@ -209,6 +224,8 @@ def test_probes_same_inside_jit():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_gaussian_moments_and_distribution():
     """
@@ -233,6 +250,8 @@ def test_gaussian_moments_and_distribution():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_draw_probes_layout():
     """
@@ -261,6 +280,8 @@ def test_draw_probes_layout():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("probe_fn", [rademacher_probe, gaussian_probe], ids=["rademacher", "gaussian"])
 @pytest.mark.parametrize("shapes", [((4, 3), (), (2, 1, 3, 2, 2), (7,)), ((5,),), ((3,), (0, 2), (2,))],
@@ -300,11 +321,13 @@ def test_batched_draw_equals_per_shape_draws(probe_fn, shapes):
                 if probe_fn is rademacher_probe:
                     np.testing.assert_array_equal(probe.asnumpy(), expected)
                 else:
-                    np.testing.assert_allclose(probe.asnumpy(), expected, rtol=1e-5, atol=1e-6)
+                    np.testing.assert_allclose(probe.asnumpy(), expected, **tolerance(1e-5, 1e-6))
 
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("probe_fn", [rademacher_probe, gaussian_probe], ids=["rademacher", "gaussian"])
 @pytest.mark.parametrize("seed, counter, stream", [(0, 0, 0), (11, 4, 3), (2 ** 40 + 3, 2 ** 31 - 1, 7)])
@@ -335,7 +358,7 @@ def test_host_stream_keys_give_the_same_probes(probe_fn, seed, counter, stream):
             if probe_fn is rademacher_probe:
                 np.testing.assert_array_equal(probes[position].asnumpy(), expected)
             else:
-                np.testing.assert_allclose(probes[position].asnumpy(), expected, rtol=1e-5, atol=1e-6)
+                np.testing.assert_allclose(probes[position].asnumpy(), expected, **tolerance(1e-5, 1e-6))
 
 
 # Sizes around 2**24 and 2**25, where float32 stops holding every integer: multiples of 32 and not.
@@ -345,6 +368,8 @@ _LARGE_SIZES = (2**24 - 33, 2**24 - 1, 2**24, 2**24 + 1, 2**24 + 31, 2**24 + 32,
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("probe_fn", [rademacher_probe, gaussian_probe], ids=["rademacher", "gaussian"])
 def test_probe_layout_at_large_sizes(probe_fn):
@@ -379,6 +404,8 @@ def test_probe_layout_at_large_sizes(probe_fn):
 
 @pytest.mark.level1
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_probe_set_with_a_2_pow_24_element_parameter():
     """

@@ -40,11 +40,8 @@ import numpy as np
 import mindspore as ms
 from mindspore import Parameter, Tensor, nn, ops
 
-_REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 6)))
-if _REPO_ROOT not in sys.path:
-    sys.path.insert(0, _REPO_ROOT)
-
-from mindflow.cell.optimizers import AdaHessian  # pylint: disable=wrong-import-position
+# mindflow comes from PYTHONPATH, which msrun_launch.clean_environment points at the test's own package.
+from mindflow.cell.optimizers import AdaHessian
 
 SAMPLES = 16  # full batch; each of the two ranks gets half
 # mode name: (context mode, steps, variants trained data parallel)

@@ -17,6 +17,7 @@
 Used by the data-parallel tests here and by the Burgers application's (its conftest.py puts this folder on
 ``sys.path``).
 """
+import importlib.util
 import os
 import signal
 import socket
@@ -24,8 +25,17 @@ import subprocess
 import sys
 import time
 
-# tests/st/mindflow/cell/optimizers/distributed -> the repository root is six levels up.
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), *([os.pardir] * 6)))
+
+def mindflow_root():
+    """The folder holding the ``mindflow`` package that this process imports (a checkout or site-packages).
+
+    The workers get it on PYTHONPATH, so they run the same package as the test, wherever the tests sit
+    (this project's tree or upstream mindscience's).
+    """
+    spec = importlib.util.find_spec("mindflow")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the mindflow package is not importable; install it or put its folder on PYTHONPATH")
+    return os.path.dirname(os.path.abspath(list(spec.submodule_search_locations)[0]))
 
 
 def free_port():
@@ -51,7 +61,7 @@ def clean_environment(tmp_path):
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("MS_") and key not in ("RANK_ID", "RANK_SIZE")}
     env["PATH"] = str(bin_dir) + os.pathsep + env.get("PATH", "")
-    env["PYTHONPATH"] = os.pathsep.join(path for path in (REPO_ROOT, env.get("PYTHONPATH")) if path)
+    env["PYTHONPATH"] = os.pathsep.join(path for path in (mindflow_root(), env.get("PYTHONPATH")) if path)
     env["GLOG_v"] = "3"
     return env
 

@@ -44,6 +44,8 @@ def _assert_same_tensors(results, tensors):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("mode", [ms.PYNATIVE_MODE, ms.GRAPH_MODE], ids=["pynative", "graph"])
 def test_single_process_is_identity(mode):
@@ -54,7 +56,7 @@ def test_single_process_is_identity(mode):
     Expectation: data_parallel_info() is (1, 0), no all-reduce is built, and RankMean returns its
         input unchanged (the same tuple in PYNATIVE mode; equal values, shapes and dtypes in both).
     """
-    ms.set_context(mode=mode)  # the root conftest.py restores the mode after the test
+    ms.set_context(mode=mode)  # tests/st/mindflow/conftest.py restores the mode after the test
     assert data_parallel_info() == (1, 0)
     rank_mean = RankMean()
     assert (rank_mean.group_size, rank_mean.rank, rank_mean.allreduce) == (1, 0, None)
@@ -67,6 +69,8 @@ def test_single_process_is_identity(mode):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("mode", [ms.PYNATIVE_MODE, ms.GRAPH_MODE], ids=["pynative", "graph"])
 def test_packed_all_reduce_keeps_shapes_and_dtypes(mode):
@@ -76,7 +80,7 @@ def test_packed_all_reduce_keeps_shapes_and_dtypes(mode):
         tensors of rank 0 to 3, float16 and float32, and an empty one; in PYNATIVE and GRAPH mode.
     Expectation: The mean over the two ranks gives back every tensor, shape and dtype unchanged.
     """
-    ms.set_context(mode=mode)  # the root conftest.py restores the mode after the test
+    ms.set_context(mode=mode)  # tests/st/mindflow/conftest.py restores the mode after the test
     rank_mean = RankMean()
     rank_mean.group_size = 2
     rank_mean.allreduce = _TwoEqualRanks()
@@ -86,6 +90,8 @@ def test_packed_all_reduce_keeps_shapes_and_dtypes(mode):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
 def test_data_parallel_mode_needs_communication():
     """
