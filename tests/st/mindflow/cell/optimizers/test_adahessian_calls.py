@@ -43,6 +43,14 @@ def _loss(net):
     return loss_fn
 
 
+def _assert_trains(optimizer, grad_fn, x, y):
+    """Six plain calls lower the loss."""
+    first = float(optimizer(grad_fn, x, y).asnumpy())
+    for _ in range(5):
+        loss = optimizer(grad_fn, x, y)
+    assert float(loss.asnumpy()) < first
+
+
 class TrainStep(nn.Cell):
     """A train-step Cell for AdaHessian: it holds grad_fn and returns the loss of one optimizer step."""
 
@@ -75,10 +83,7 @@ def test_wrong_plain_call_says_how_to_call(call):
     wrong = {"gradients": ((grads,), {}), "nothing": ((), {}), "keyword": ((grad_fn, x, y), {"unknown": 1})}[call]
     with pytest.raises(TypeError, match=r"^For 'AdaHessian', .*optimizer\(grad_fn, \*inputs\)"):
         optimizer(*wrong[0], **wrong[1])
-    first = float(optimizer(grad_fn, x, y).asnumpy())
-    for _ in range(5):
-        loss = optimizer(grad_fn, x, y)
-    assert float(loss.asnumpy()) < first
+    _assert_trains(optimizer, grad_fn, x, y)
 
 
 @pytest.mark.level0
@@ -104,11 +109,7 @@ def test_train_one_step_cell_fails_clearly_and_leaves_the_optimizer_usable(mode)
     # in GRAPH mode the compiler quotes the message and appends its trace
     assert str(info.value).strip().splitlines()[0].lstrip("'").startswith(
         "For 'AdaHessian', the first input must be the gradient function 'grad_fn'"), str(info.value)[:300]
-    grad_fn = ms.value_and_grad(_loss(net), None, optimizer.parameters)
-    first = float(optimizer(grad_fn, x, y).asnumpy())
-    for _ in range(5):
-        loss = optimizer(grad_fn, x, y)
-    assert float(loss.asnumpy()) < first
+    _assert_trains(optimizer, ms.value_and_grad(_loss(net), None, optimizer.parameters), x, y)
 
 
 @pytest.mark.level0
