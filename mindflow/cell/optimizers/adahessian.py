@@ -20,6 +20,7 @@ import mindspore as ms
 from mindspore import Parameter, ParameterTuple, Tensor, amp, nn, ops
 
 from .dispatch import DECIDE_IN_GRAPH, LAZY, REFRESH, PlainCallMixin
+from .diagnostics import zero_curvature_flags
 from .distributed import RankMean
 from .joined import flat_piece, join, joined_layout, per_element
 from .hutchinson import AUTODIFF, check_hvp_method, draw_probes, estimate_diagonal, split_grad_output
@@ -269,6 +270,23 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
             index, segment = flat_layout(shapes, self._probe_transform)
             self.probe_index, self.probe_segment = Tensor(index), Tensor(segment)
 
+    @property
+    def step_skipped(self):
+        """bool: whether the last step was skipped because of non-finite gradients or curvature (a device read)."""
+        skipped = bool(self.skipped.asnumpy())
+        if skipped:
+            self._host_counters.forget()  # the step counter did not advance: read it again before the next step
+        return skipped
+
+    @property
+    def skip_check_interval(self):
+        """int: the plain call reads the skipped-step count every this many calls (1: after every step)."""
+        return self._host_counters.check_interval
+
+    @skip_check_interval.setter
+    def skip_check_interval(self, value):
+        self._host_counters.check_interval = check_int("skip_check_interval", value, 1)
+
     def gen_rand_vecs(self, grads):
         """Probes for one Hutchinson sample, one per gradient (upstream MindFlow's hook).
 
@@ -376,11 +394,6 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         check_grads(grads, self.param_names, self.param_shapes)
         return self.rank_mean(tuple(ops.cast(g, ms.float32) for g in grads))
 
-    def _scale_factor(self):
-        if self._loss_scaler is None:
-            return self.inv_loss_scale
-        return 1.0 / self._loss_scaler.scale_value
-
     def _rates(self):
         """Learning rate and decoupled weight decay: scalars, or per element when they differ by parameter."""
         lr = self.get_lr()
@@ -403,12 +416,13 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         ``p_old``: the parameters joined into one vector, read before anything moved them. ``curvatures`` is
         ``None`` on a lazy step.
         """
-        inv_scale = self._scale_factor()
+        inv_scale = self.inv_loss_scale if self._loss_scaler is None else 1.0 / self._loss_scaler.scale_value
         g = join(grads) * inv_scale
         c = None
         if phase != LAZY:
             c = join(curvatures) * inv_scale
-            self._record_zero_curvature(g, c, refresh)
+            flags = zero_curvature_flags(g, c, self.segment_index, self.reduced_segments, self.hutchinson_mask)
+            ops.assign(self.zero_curvature, ops.logical_and(flags, refresh))
         lr, weight_decay = self._rates()
         hyper = (self.beta1, self.beta2, self.one_minus_beta1, self.one_minus_beta2, self.log_beta1, self.log_beta2,
                  self.eps, self.half_power)
@@ -434,11 +448,3 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         if self._loss_scaler is not None and isinstance(self._loss_scaler, amp.DynamicLossScaler):
             self._loss_scaler.adjust(finite)
         return finite
-
-    def _record_zero_curvature(self, g, c, refresh):
-        """Flag parameters whose refreshed estimate is all zero while their gradient is not (joined ``g``, ``c``)."""
-        count = len(self.param_shapes)
-        largest_c = ops.unsorted_segment_max(ops.abs(c), self.reduced_segments, count)
-        largest_g = ops.unsorted_segment_max(ops.abs(g), self.segment_index, count)
-        flags = ops.logical_and(ops.logical_and(largest_c == 0, largest_g > 0), self.hutchinson_mask)
-        ops.assign(self.zero_curvature, ops.logical_and(flags, refresh))

@@ -31,7 +31,7 @@ from .hutchinson import _hessian_vector_product as hessian_vector_product  # gra
 from .hutchinson import split_grad_output
 
 __all__ = ["SecondOrderError", "find_parameters_without_second_derivative", "raise_second_order_error",
-           "second_order_advice", "warn_zero_curvature"]
+           "second_order_advice", "warn_zero_curvature", "zero_curvature_flags"]
 
 
 class SecondOrderError(RuntimeError):
@@ -90,6 +90,14 @@ def raise_second_order_error(optimizer, grad_fn, inputs, error):
         f"For 'AdaHessian', MindSpore cannot differentiate the gradient a second time for the parameters "
         f"{failing} ({reason}): an operator behind them has no second derivative. "
         + second_order_advice(failing)) from error
+
+
+def zero_curvature_flags(grads, curvature, segment_index, reduced_segments, mask):
+    """Per parameter (inside the step): is its curvature all zero while its gradient is not? (joined vectors)"""
+    count = mask.shape[0]
+    largest_c = ops.unsorted_segment_max(ops.abs(curvature), reduced_segments, count)
+    largest_g = ops.unsorted_segment_max(ops.abs(grads), segment_index, count)
+    return ops.logical_and(ops.logical_and(largest_c == 0, largest_g > 0), mask)
 
 
 def warn_zero_curvature(optimizer):

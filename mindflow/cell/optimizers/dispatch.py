@@ -40,23 +40,6 @@ class PlainCallMixin:
         self._step_cache = StepCache()
         self._host_counters = HostCounters(self, check_interval)
 
-    @property
-    def step_skipped(self):
-        """bool: whether the last step was skipped because of non-finite gradients or curvature (a device read)."""
-        skipped = bool(self.skipped.asnumpy())
-        if skipped:
-            self._host_counters.forget()  # the step counter did not advance: read it again before the next step
-        return skipped
-
-    @property
-    def skip_check_interval(self):
-        """int: the plain call reads the skipped-step count every this many calls (1: after every step)."""
-        return self._host_counters.check_interval
-
-    @skip_check_interval.setter
-    def skip_check_interval(self, value):
-        self._host_counters.check_interval = check_int("skip_check_interval", value, 1)
-
     def __call__(self, *args, **kwargs):
         grad_fn, inputs, hessian_inputs = check_call(args, kwargs)
         first_call = self._step_cache.is_new(grad_fn)
