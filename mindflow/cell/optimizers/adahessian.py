@@ -23,7 +23,8 @@ from .dispatch import DECIDE_IN_GRAPH, LAZY, REFRESH, PlainCallMixin
 from .diagnostics import zero_curvature_flags
 from .distributed import RankMean
 from .joined import flat_piece, join, joined_layout, per_element
-from .hutchinson import AUTODIFF, check_hvp_method, draw_probes, estimate_diagonal, split_grad_output
+from .hutchinson import (AUTODIFF, FINITE_DIFFERENCE, check_hvp_method, draw_probes, estimate_diagonal,
+                         split_grad_output)
 from .probes import bits_transform, flat_layout, graph_stream_keys, probe_set_from_keys
 from .spatial_average import reduced_shape, resolve_axes, spatial_mean
 from .update import adahessian_update
@@ -317,10 +318,10 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         if self.update_interval == 1 or phase == REFRESH:
             output, grads, curvatures = self._refresh_step(grad_fn, inputs, seed_and_count, stream_keys,
                                                            hessian_inputs)
-            self._apply_update(grads, curvatures, p_old, Tensor(True), REFRESH)
+            self._apply_update(grads, curvatures, p_old, True, REFRESH)
         elif phase == LAZY:
             output, grads = self._lazy_step(grad_fn, inputs)
-            self._apply_update(grads, None, p_old, Tensor(False), LAZY)
+            self._apply_update(grads, None, p_old, False, LAZY)
         else:
             refresh = (self.global_step[0] % self.update_interval) == 0
             if refresh:
@@ -422,7 +423,7 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         if phase != LAZY:
             c = join(curvatures) * inv_scale
             flags = zero_curvature_flags(g, c, self.segment_index, self.reduced_segments, self.hutchinson_mask)
-            ops.assign(self.zero_curvature, ops.logical_and(flags, refresh))
+            ops.assign(self.zero_curvature, flags if isinstance(refresh, bool) else ops.logical_and(flags, refresh))
         lr, weight_decay = self._rates()
         hyper = (self.beta1, self.beta2, self.one_minus_beta1, self.one_minus_beta2, self.log_beta1, self.log_beta2,
                  self.eps, self.half_power)
@@ -431,20 +432,27 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         p_new, m_new, v_new, finite = adahessian_update(p_old, join(self.moment1), join(self.moment2), g,
                                                         c, refresh, step, refreshes, hyper, lr, weight_decay,
                                                         self.expand_index)
-        offsets, reduced = self.joined_offsets, self.reduced_offsets
-        for i, param in enumerate(self._parameters):
-            shape = self.param_shapes[i]
-            start, stop = offsets[i], offsets[i + 1]
-            ops.assign(param, ops.cast(flat_piece(p_new, start, stop).reshape(shape), param.dtype))
-            ops.assign(self.moment1[i], flat_piece(m_new, start, stop).reshape(shape))
-            if phase != LAZY:
-                v_piece = flat_piece(v_new, reduced[i], reduced[i + 1])
-                ops.assign(self.moment2[i], v_piece.reshape(self.reduced_shapes[i]))
+        if finite:
+            self._write(p_new, m_new, None if phase == LAZY else v_new)
+        elif self.hvp_method == FINITE_DIFFERENCE and phase != LAZY:
+            self._write(p_old, None, None)  # a finite difference moved the weights: put them back
         finite_i = ops.cast(finite, ms.int32).reshape((1,))
         ops.assign_add(self.global_step, finite_i)
-        ops.assign_add(self.hessian_step, finite_i * ops.cast(refresh, ms.int32))
+        ops.assign_add(self.hessian_step, finite_i * (int(refresh) if isinstance(refresh, bool) else
+                                                      ops.cast(refresh, ms.int32)))
         ops.assign(self.skipped, ops.logical_not(finite))
         ops.assign_add(self.skipped_steps, 1 - finite_i)
         if self._loss_scaler is not None and isinstance(self._loss_scaler, amp.DynamicLossScaler):
             self._loss_scaler.adjust(finite)
         return finite
+
+    def _write(self, params, moment1, moment2):
+        """Write joined vectors back into the parameters and moments (``None``: leave that one alone)."""
+        for i, param in enumerate(self._parameters):
+            shape, start, stop = self.param_shapes[i], self.joined_offsets[i], self.joined_offsets[i + 1]
+            ops.assign(param, ops.cast(flat_piece(params, start, stop).reshape(shape), param.dtype))
+            if moment1 is not None:
+                ops.assign(self.moment1[i], flat_piece(moment1, start, stop).reshape(shape))
+            if moment2 is not None:
+                piece = flat_piece(moment2, self.reduced_offsets[i], self.reduced_offsets[i + 1])
+                ops.assign(self.moment2[i], piece.reshape(self.reduced_shapes[i]))

@@ -21,7 +21,7 @@ __all__ = ["adahessian_update"]
 
 def adahessian_update(params, moment1, moment2, grads, curvature, refresh, step, refreshes, hyper, lr,
                       weight_decay=None, expand_index=None):
-    r"""One AdaHessian update, or none at all where the gradient or the curvature is not finite.
+    r"""One AdaHessian update of joined vectors, and whether the gradient and the curvature are finite.
 
     Args:
         params (Tensor): The parameters before the step, joined into one float32 vector.
@@ -30,7 +30,8 @@ def adahessian_update(params, moment1, moment2, grads, curvature, refresh, step,
         grads (Tensor): Unscaled gradient, laid out as `params`.
         curvature (Tensor): Unscaled, averaged :math:`|D|`, laid out as `moment2`; ``None`` on a step that does
             not refresh (`moment2` is then kept as it is).
-        refresh (Tensor): bool scalar, whether the step refreshes the estimate.
+        refresh (Union[bool, Tensor]): Whether the step refreshes the estimate: ``True`` when known at compile
+            time, or a bool scalar Tensor decided in the graph.
         step (Tensor): float32 scalar :math:`t \ge 1`, the number of this step.
         refreshes (Tensor): float32 scalar, the refreshes before this step.
         hyper (tuple): ``(beta1, beta2, 1 - beta1, 1 - beta2, log(beta1), log(beta2), eps, half_power)``;
@@ -41,17 +42,22 @@ def adahessian_update(params, moment1, moment2, grads, curvature, refresh, step,
             is one element.
 
     Returns:
-        tuple ``(params, moment1, moment2, finite)``: the new values (the old ones when ``finite`` is False) and
-        the bool scalar ``finite``.
+        tuple ``(params, moment1, moment2, finite)``: the new values, and the bool scalar ``finite``; the caller
+        keeps the old values when ``finite`` is False (a branch around the writes costs far less memory than a
+        select of every vector on MindSpore's CPU runtime).
     """
     beta1, beta2, one_minus_beta1, one_minus_beta2, log_beta1, log_beta2, eps, half_power = hyper
     finite = ops.isfinite(grads).all()
     new_moment2 = moment2
+    count = refreshes
     if curvature is not None:
         finite = ops.logical_and(finite, ops.isfinite(curvature).all())
-        refreshed = beta2 * moment2 + one_minus_beta2 * curvature * curvature
-        new_moment2 = ops.select(ops.logical_and(refresh, finite), refreshed, moment2)
-    count = refreshes + ops.cast(refresh, ms.float32)
+        new_moment2 = beta2 * moment2 + one_minus_beta2 * curvature * curvature
+        if isinstance(refresh, bool):
+            count = refreshes + 1.0
+        else:
+            new_moment2 = ops.select(refresh, new_moment2, moment2)
+            count = refreshes + ops.cast(refresh, ms.float32)
     # 1 - beta**t as -expm1(t log beta): exact for beta close to 1
     bias1 = -ops.expm1(step * log_beta1)
     bias2 = -ops.expm1(ops.maximum(count, 1.0) * log_beta2)
@@ -65,6 +71,4 @@ def adahessian_update(params, moment1, moment2, grads, curvature, refresh, step,
     delta = (new_moment1 / bias1) / denominator
     if weight_decay is not None:
         delta = delta + weight_decay * params
-    new_params = ops.select(finite, params - lr * delta, params)
-    new_moment1 = ops.select(finite, new_moment1, moment1)
-    return new_params, new_moment1, new_moment2, finite
+    return params - lr * delta, new_moment1, new_moment2, finite

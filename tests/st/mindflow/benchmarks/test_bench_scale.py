@@ -1,0 +1,63 @@
+# Copyright 2026 Huawei Technologies Co., Ltd
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+# http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+# ============================================================================
+"""Smoke test of benchmarks/bench_scale.py, with a memory regression bound (no timing is asserted)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+_REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 4)))
+_SCRIPT = os.path.join(_REPO_ROOT, "benchmarks", "bench_scale.py")
+# Extra peak RSS of AdaHessian over Adam allowed in the smoke run: this many weight-sized float32 buffers plus
+# a constant (compiling the larger graph); 301 MB for the smoke MLP. Measured there (benchmarks/README.md,
+# "Scale"): k1_fd 241 MB, k10_autodiff 241 MB; with mindflow/ as at a9252c9 (flat update, selects) 320 and
+# 394 MB, which this bound rejects.
+_MAX_BUFFERS = 20
+_MAX_CONSTANT_MB = 200
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.env_onecard
+def test_bench_scale_smoke(tmp_path):
+    """
+    Feature: the scale benchmark script and AdaHessian's memory.
+    Description: run bench_scale.py --smoke on the MLP (256-1024-1024-10, 1.3M weights, batch 64) with Adam,
+        AdaHessian k=1 with the finite difference and k=10 with autodiff, each in its own process, and read the
+        JSON it writes.
+    Expectation: exit status 0; every variant has a positive median step time and peak RSS; the extra peak RSS of
+        each AdaHessian variant over Adam is at most _MAX_BUFFERS weight-sized float32 buffers plus
+        _MAX_CONSTANT_MB. The step times are not checked.
+    """
+    out = tmp_path / "scale.json"
+    command = [sys.executable, _SCRIPT, "--smoke", "--archs", "mlp", "--variants", "adam,k1_fd,k10_autodiff",
+               "--out", str(out)]
+    done = subprocess.run(command, cwd=_REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["meta"]["steps"] == 3
+    (record,) = report["records"]
+    assert (record["arch"], record["size"], record["batch"]) == ("mlp", "smoke", 64)
+    for variant, data in record["results"].items():
+        assert "error" not in data, (variant, data.get("error"))
+        assert data["median_s"] > 0 and data["peak_rss_mb"] >= data["baseline_rss_mb"] > 0
+    assert set(record["extras"]) == {"k1_fd", "k10_autodiff"}
+    for variant, extra in record["extras"].items():
+        weights = record["results"][variant]["weights"]
+        bound = _MAX_BUFFERS * 4 * weights / 2 ** 20 + _MAX_CONSTANT_MB
+        assert extra["extra_mb"] <= bound, (variant, extra, bound)
+    assert "| mlp | smoke |" in done.stdout
