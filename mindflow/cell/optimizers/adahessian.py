@@ -26,7 +26,7 @@ from .joined import flat_piece, join, joined_layout, per_element
 from .hutchinson import (AUTODIFF, FINITE_DIFFERENCE, check_hvp_method, draw_probes, estimate_diagonal,
                          split_grad_output)
 from .probes import bits_transform, flat_layout, graph_stream_keys, probe_set_from_keys
-from .spatial_average import reduced_shape, resolve_axes, spatial_mean
+from .spatial_average import curvature_blocks, reduced_shape, resolve_axes
 from .update import adahessian_update
 from .validation import (CALL_ADVICE, NAME, check_bool, check_curvature, check_float, check_grads,
                          check_hessian_power, check_int, check_learning_rate, check_loss_scale, check_probe,
@@ -336,7 +336,7 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         """Gradient and curvature of a step that refreshes the Hessian estimate."""
         output, diagonal = self._estimate(grad_fn, inputs, seed_and_count, stream_keys, hessian_inputs)
         grads = self._prepare_grads(output)
-        return output, grads, self._curvatures(grads, self.rank_mean(diagonal))
+        return output, grads, curvature_blocks(grads, self.rank_mean(diagonal), self.curvatures, self.average_axes)
 
     def _estimate(self, grad_fn, inputs, seed_and_count, stream_keys=None, hessian_inputs=None):
         """Gradient output and the signed Hessian-diagonal estimate of the 'hutchinson' parameters."""
@@ -376,19 +376,6 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
             check_grads(split_grad_output(output)[1], self.param_names, self.param_shapes)
             return output
         return checked_grad_fn
-
-    def _curvatures(self, grads, diagonal):
-        """Per parameter: the spatially averaged |estimate| (or |g| for curvature='gradient')."""
-        result = ()
-        position = 0
-        for i, grad in enumerate(grads):
-            if self.curvatures[i] == "hutchinson":
-                raw = ops.abs(diagonal[position])
-                position += 1
-            else:
-                raw = ops.abs(ops.cast(grad, ms.float32))
-            result += (spatial_mean(raw, self.average_axes[i]),)
-        return result
 
     def _prepare_grads(self, output):
         _, grads = split_grad_output(output)

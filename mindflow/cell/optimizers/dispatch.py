@@ -24,7 +24,7 @@ from mindspore.nn import Cell
 
 from .diagnostics import raise_second_order_error, warn_zero_curvature
 from .probes import host_stream_keys
-from .validation import NAME, check_call, check_int
+from .validation import NAME, check_call
 
 # Step phases: a refresh step, a lazy step, or (inside a user's compiled code) decided in the graph.
 DECIDE_IN_GRAPH, REFRESH, LAZY = 0, 1, 2

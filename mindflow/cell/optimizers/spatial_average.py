@@ -17,9 +17,10 @@
 Averaging |z * Hz| over the spatial axes of a kernel smooths the noisy single-probe estimate;
 the second moment is stored at the averaged shape and broadcast back in the update.
 """
+import mindspore as ms
 from mindspore import ops
 
-__all__ = ["default_axes", "reduced_shape", "resolve_axes", "spatial_mean"]
+__all__ = ["curvature_blocks", "default_axes", "reduced_shape", "resolve_axes", "spatial_mean"]
 
 
 def default_axes(ndim):
@@ -67,3 +68,18 @@ def spatial_mean(value, axes):
     if not axes:
         return value
     return ops.mean(value, axis=axes, keep_dims=True)
+
+
+def curvature_blocks(grads, diagonal, curvatures, axes):
+    """Per parameter, the averaged |estimate|, or |g| where its curvature is 'gradient' (``diagonal`` holds the
+    estimates of the 'hutchinson' parameters only, in order)."""
+    result = ()
+    position = 0
+    for grad, curvature, parameter_axes in zip(grads, curvatures, axes):
+        if curvature == "hutchinson":
+            raw = ops.abs(diagonal[position])
+            position += 1
+        else:
+            raw = ops.abs(ops.cast(grad, ms.float32))
+        result += (spatial_mean(raw, parameter_axes),)
+    return result
