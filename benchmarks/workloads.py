@@ -19,6 +19,7 @@ versions (see ``torch_workloads.py``) start from the same weights and see the sa
 
 A workload is a :class:`Workload`: a network, a scalar ``loss_fn(*inputs)`` and its ``inputs``.
 """
+import importlib
 import math
 import os
 import sys
@@ -100,71 +101,44 @@ class MLP(nn.Cell):
         return self.layers(points)
 
 
+def _application_module(name):
+    """A module of the Burgers application's ``src`` package (the benchmark times the application's loss)."""
+    if _APP_DIR not in sys.path:
+        sys.path.insert(0, _APP_DIR)
+    return importlib.import_module(f"src.{name}")
+
+
 def application_network(seed=0):
     """The Burgers application's default network, or None where the application is not importable."""
     config_path = os.path.join(_APP_DIR, "configs", "burgers.yaml")
     if not os.path.isfile(config_path):
         return None, "application config not found"
-    if _APP_DIR not in sys.path:
-        sys.path.insert(0, _APP_DIR)
     try:
-        # pylint: disable=import-outside-toplevel
-        from src.config import load_config
-        from src.model import build_model, glorot_initialize
+        config, model = _application_module("config"), _application_module("model")
     except ImportError as error:
         return None, f"application not importable: {error}"
-    model_config = load_config(config_path)["model"]
-    net = build_model(model_config)
-    glorot_initialize(net, seed)
+    model_config = config.load_config(config_path)["model"]
+    net = model.build_model(model_config)
+    model.glorot_initialize(net, seed)
     return net, f"applications/physics_driven/burgers_adahessian build_model({model_config})"
 
 
-class _SumOutput(nn.Cell):
-    """Sum of a pointwise field, whose input gradient is the field's derivative at every point."""
-
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def construct(self, points):
-        """sum(fn(points))."""
-        return self.fn(points).sum()
-
-
-class Derivative(nn.Cell):
-    """d fn / d points[:, index], shape (N, 1), itself a pointwise field (so it nests)."""
-
-    def __init__(self, fn, index):
-        super().__init__()
-        self.summed = _SumOutput(fn)
-        self.grad = ops.GradOperation()
-        self.index = index
-
-    def construct(self, points):
-        """The derivative at every point."""
-        return self.grad(self.summed)(points)[:, self.index:self.index + 1]
-
-
 class BurgersLoss(nn.Cell):
-    """PINN loss of u_t + u u_x = nu u_xx, u(x, 0) = -sin(pi x), u(+-1, t) = 0 (mean squares, summed)."""
+    """The application's PINN loss (``src.losses.BurgersLossTerms``, unit weights) on stacked points."""
 
     def __init__(self, net):
         super().__init__()
         self.net = net
-        self.u_x = Derivative(net, 0)
-        self.u_t = Derivative(net, 1)
-        self.u_xx = Derivative(self.u_x, 0)
+        self.terms = _application_module("losses").BurgersLossTerms(net, NU)
 
     def construct(self, points):
         """Loss at stacked points: PDE rows first, then IC rows, then BC rows."""
         return self.split_loss(points[:N_PDE], points[N_PDE:N_PDE + N_IC], points[N_PDE + N_IC:])
 
     def split_loss(self, pde, ic, bc):
-        """Loss at the PDE, initial and boundary points given apart."""
-        residual = self.u_t(pde) + self.net(pde) * self.u_x(pde) - NU * self.u_xx(pde)
-        ic_error = self.net(ic) + ops.sin(math.pi * ic[:, 0:1])
-        bc_error = self.net(bc)
-        return ops.mean(residual * residual) + ops.mean(ic_error * ic_error) + ops.mean(bc_error * bc_error)
+        """Loss at the PDE, initial and boundary points given apart (u(x, 0) = -sin(pi x), u(+-1, t) = 0)."""
+        pde_term, ic_term, bc_term = self.terms(pde, ic, -ops.sin(math.pi * ic[:, 0:1]), bc)
+        return pde_term + ic_term + bc_term
 
 
 class CNN(nn.Cell):
