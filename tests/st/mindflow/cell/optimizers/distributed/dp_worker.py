@@ -42,6 +42,7 @@ from mindspore import Parameter, Tensor, nn, ops
 
 # mindflow comes from PYTHONPATH, which msrun_launch.clean_environment points at the test's own package.
 from mindflow.cell.optimizers import AdaHessian
+from mindflow.cell.optimizers.spatial_average import curvature_blocks
 
 SAMPLES = 16  # full batch; each of the two ranks gets half
 # mode name: (context mode, steps, variants trained data parallel)
@@ -71,7 +72,7 @@ class NoHessianMean(AdaHessian):
     def _refresh_step(self, grad_fn, inputs, seed_and_count, stream_keys=None, hessian_inputs=None):
         output, diagonal = self._estimate(grad_fn, inputs, seed_and_count, stream_keys, hessian_inputs)
         grads = self._prepare_grads(output)
-        return output, grads, self._curvatures(grads, diagonal)
+        return output, grads, curvature_blocks(grads, diagonal, self.curvatures, self.average_axes)
 
 
 def full_batch():
