@@ -71,6 +71,7 @@ def worker(way, steps):
 
 
 def main():
+    """Run each way in its own process and print the times and their ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--worker", choices=("mode_switch", "jit_cell"))
