@@ -326,8 +326,8 @@ def export_head(folder):
     return target
 
 
-def run_worker(spec, blocking, timeout, mindflow_root=REPO_ROOT):
-    """Run one worker process; returns its result dict or ``{"error": ...}``."""
+def run_worker(spec, blocking, timeout, mindflow_root=REPO_ROOT, script=None):
+    """Run one worker process of ``script`` (default: this file); returns its result dict or ``{"error": ...}``."""
     env = dict(os.environ)
     env["BENCH_MINDFLOW_ROOT"] = mindflow_root
     env.pop("MS_DEV_HOST_BLOCKING_RUN", None)
@@ -335,7 +335,7 @@ def run_worker(spec, blocking, timeout, mindflow_root=REPO_ROOT):
         env["MS_DEV_HOST_BLOCKING_RUN"] = "1"
     env["GLOG_v"] = env.get("GLOG_v", "3")
     env.pop("PYTHONPATH", None)
-    command = [sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)]
+    command = [sys.executable, os.path.abspath(script or __file__), "--worker", json.dumps(spec)]
     start = time.perf_counter()
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)

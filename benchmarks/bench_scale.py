@@ -27,13 +27,13 @@ each variant's step to Adam's and the extra peak memory over Adam, in MB and in 
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 # pylint: disable=wrong-import-position
+import bench_optimizers
 from bench_optimizers import (REPO_ROOT, RESULT_TAG, _ms_sync, _peak_rss_mb, _rss_mb, _summary, git_state,
                               mindflow_version)
 
@@ -157,17 +157,9 @@ def worker(spec):
 
 
 def run_worker(spec, timeout):
-    """Run one variant's process; its result dict or ``{"error": ...}``."""
-    env = dict(os.environ, GLOG_v=os.environ.get("GLOG_v", "3"))
-    command = [sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)]
-    try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout} s"}
-    for line in done.stdout.splitlines():
-        if line.startswith(RESULT_TAG):
-            return json.loads(line[len(RESULT_TAG):])
-    return {"error": f"exit {done.returncode}: " + " | ".join((done.stdout + done.stderr).strip().splitlines()[-6:])}
+    """Run one variant's process (bench_optimizers' launcher, with this file as the worker)."""
+    return bench_optimizers.run_worker(spec, os.environ.get("MS_DEV_HOST_BLOCKING_RUN") == "1", timeout,
+                                       MINDFLOW_ROOT, script=__file__)
 
 
 def extras(results):

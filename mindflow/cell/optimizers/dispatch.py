@@ -64,7 +64,7 @@ class PlainCallMixin:
         # The step always runs as a graph compiled once per grad_fn and phase. PYNATIVE (eager) second-order
         # differentiation in MindSpore 2.10 drops the curvature that flows through reductions, while compiled
         # graphs get it right; the mode is switched to GRAPH for the call, since a jit-decorated Cell runs the
-        # same step several times slower from PYNATIVE.
+        # same step more slowly from PYNATIVE.
         step, refreshes, seed = self._host_counters.known()
         refresh = self.update_interval == 1 or step % self.update_interval == 0
         phase = REFRESH if refresh else LAZY
@@ -96,7 +96,7 @@ class PlainCallMixin:
         return result
 
     def _host_stream_keys(self, seed, refreshes):
-        """Stream keys of this refresh's probes, one row per sample (the graph would derive them in ~60 kernels)."""
+        """Stream keys of this refresh's probes, one row per sample (in the graph they would take dozens of kernels)."""
         count = len(self.hutchinson_index)
         return Tensor(np.stack([host_stream_keys(seed, refreshes, count, sample, self.probe_stream)
                                 for sample in range(self.num_samples)]))
@@ -111,7 +111,6 @@ class PlainCallMixin:
             what = f"{count} steps were skipped since the last check"
         warnings.warn(f"For '{NAME}', {what}: the gradient or the Hessian estimate holds NaN or Inf (parameters and "
                       f"state are unchanged).", RuntimeWarning, stacklevel=3)
-
 
 
 class CompiledStep(Cell):
