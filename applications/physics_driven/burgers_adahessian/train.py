@@ -104,7 +104,9 @@ def main(argv=None):
         run = results[name]
         if not lead:
             continue
-        print(f"[{name}] steps={run['steps']} rel_l2={run['final_rel_l2_error']} "
+        finish = (f" + L-BFGS {run['lbfgs']['iterations']} iterations ({run['lbfgs']['time_s']:.1f}s)"
+                  if run["lbfgs"] else "")
+        print(f"[{name}] steps={run['steps']}{finish} rel_l2={run['final_rel_l2_error']} "
               f"loss={run['final_loss']['total']} wall={run['wall_time_s']:.1f}s "
               f"s/step={run['seconds_per_step']}", flush=True)
     if not lead:

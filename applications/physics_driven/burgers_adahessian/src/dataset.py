@@ -14,8 +14,8 @@
 # ============================================================================
 """Training points of the Burgers PINN and the evaluation grid of the exact solution.
 
-The points are drawn once from a seeded NumPy generator and kept for the whole run (full-batch training), so
-both optimizers see exactly the same data.
+The points are drawn from a seeded NumPy generator, once for the whole run (full-batch training) or anew at every
+step (``data.resample``), so both optimizers see exactly the same data.
 """
 from dataclasses import dataclass
 
@@ -56,7 +56,7 @@ def sample_collocation_points(data_config, geometry, seed):
     Args:
         data_config (dict): ``n_pde``, ``n_ic``, ``n_bc`` point counts.
         geometry (dict): ``x_min``, ``x_max``, ``t_min``, ``t_max``.
-        seed (int): Seed of the NumPy generator.
+        seed (Union[int, numpy.random.Generator]): Seed of a new NumPy generator, or a generator to draw from.
 
     Returns:
         CollocationPoints.

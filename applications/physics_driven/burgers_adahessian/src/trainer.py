@@ -33,6 +33,7 @@ from tqdm import tqdm
 from .data_parallel import gradient_mean, rank_divergence
 from .dataset import evaluation_grid, sample_collocation_points
 from .hessian_subset import HessianSubset, check_fraction
+from .lbfgs import lbfgs_finish
 from .losses import BurgersLossTerms, BurgersPINNLoss
 from .model import build_model, glorot_initialize, load_numpy_parameters, parameters_to_numpy, save_network
 
@@ -219,14 +220,14 @@ class _History:
     """Evaluation records of one run, kept as parallel lists for JSON and plotting."""
 
     def __init__(self):
-        self.records = {key: [] for key in ("step", "wall_time_s", "rel_l2_error", "loss_total",
+        self.records = {key: [] for key in ("step", "wall_time_s", "train_time_s", "rel_l2_error", "loss_total",
                                             "loss_pde", "loss_ic", "loss_bc")}
 
-    def add(self, step, wall_time, error, terms, weights):
-        """Append one evaluation."""
+    def add(self, step, wall_time, train_time, error, terms, weights):
+        """Append one evaluation (``train_time``: seconds spent in steps so far, evaluations left out)."""
         pde, ic, bc = terms
         total = weights[0] * pde + weights[1] * ic + weights[2] * bc
-        for key, value in zip(self.records, (step, wall_time, error, total, pde, ic, bc)):
+        for key, value in zip(self.records, (step, wall_time, train_time, error, total, pde, ic, bc)):
             self.records[key].append(value if key == "step" else _finite_or_none(value))
 
     def last(self, key):
@@ -259,8 +260,13 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
     train_cfg = config["train"]
     steps = int(steps if steps is not None else train_cfg["steps"])
     eval_interval = max(int(train_cfg.get("eval_interval", 100)), 1)
+    lbfgs_iterations = int(train_cfg.get("lbfgs_iterations", 0))
+    resample = bool(config["data"].get("resample", False))
     target = float(config.get("target_rel_l2", 0.0))
     weights = tuple(float(w) for w in config.get("loss", {}).get("weights", (1.0, 1.0, 1.0)))
+    if group_size > 1 and (resample or lbfgs_iterations):
+        raise ValueError("data.resample and train.lbfgs_iterations work in one process only, but the run is "
+                         f"data parallel over {group_size} ranks")
 
     ms.set_seed(seed)
     net = build_model(config["model"])
@@ -272,11 +278,16 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
     fraction = config["optimizers"][name].get("hessian_fraction", 1.0)
     subset = None
     if name == "adahessian" and check_fraction(fraction) < 1:
+        if resample:
+            raise ValueError("hessian_fraction < 1 takes its share of fixed points; it cannot be combined "
+                             "with data.resample")
         subset = HessianSubset((own_points.pde_points, own_points.ic_points, own_points.ic_values,
                                 own_points.bc_points), fraction, seed)
     step_fn = make_train_step(name, loss_cell, optimizer, mode_is_graph, group_size, subset)
     inputs = points.as_tensors()
     train_inputs = own_points.as_tensors()
+    # Fresh points at every step come from their own generator, so both optimizers see the same sequence.
+    point_stream = np.random.default_rng(seed + 2) if resample else None
     # The optimizer's own mean all-reduce over the data-parallel ranks (None in one process).
     rank_mean = import_mindflow().cell.optimizers.distributed.RankMean() if group_size > 1 else None
 
@@ -290,7 +301,7 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
         terms = [float(v.asnumpy()) for v in terms_cell(*inputs)]
         u_pred = predict(net, grid)
         error = grid.relative_l2_error(u_pred) if np.all(np.isfinite(u_pred)) else float("nan")
-        history.add(step, time.perf_counter() - start, error, terms, weights)
+        history.add(step, time.perf_counter() - start, float(sum(step_times)), error, terms, weights)
         return u_pred
 
     u_pred = evaluate(0)
@@ -298,6 +309,8 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
     step = 0
     for step in progress_bar:
         tic = time.perf_counter()
+        if point_stream is not None:
+            train_inputs = sample_collocation_points(config["data"], config["geometry"], point_stream).as_tensors()
         # In data-parallel training the mean of the ranks' losses is the full-batch loss, the same on every
         # rank, so every rank takes the same decisions below.
         loss = step_fn(*train_inputs)
@@ -316,6 +329,12 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
     progress_bar.close()
     if diverged:
         u_pred = evaluate(step)
+    first_order_steps = len(step_times)
+    first_order_time = float(sum(step_times))
+    lbfgs = None
+    if lbfgs_iterations and not diverged:
+        lbfgs, u_pred = _finish_with_lbfgs(loss_cell, net, inputs, lbfgs_iterations, eval_interval, step_times,
+                                           evaluate, f"{name}+L-BFGS", progress)
     wall_time = time.perf_counter() - start
 
     if checkpoint_dir:
@@ -327,7 +346,7 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
     reached = [s for s, e in zip(history.records["step"], errors) if e is not None and e <= target]
     finite_errors = [e for e in errors if e is not None]
     metrics = {
-        "steps": len(step_times),
+        "steps": first_order_steps,
         "planned_steps": steps,
         "diverged": diverged,
         "settings": dict(config["optimizers"][name]),
@@ -340,12 +359,43 @@ def run_optimizer(name, config, init_params, points, grid, mode_is_graph, seed, 
         "train_time_s": float(sum(step_times)),
         "first_step_s": step_times[0] if step_times else None,
         # The first step includes graph compilation, so it is left out of the per-step cost.
-        "seconds_per_step": float(np.mean(step_times[1:])) if len(step_times) > 1 else None,
+        "seconds_per_step": (float(np.mean(step_times[1:first_order_steps])) if first_order_steps > 1 else None),
+        "first_order_time_s": first_order_time,
+        "lbfgs": lbfgs,
         "rank_divergence": divergence,
         "history": dict(history.records),
         "train_loss": train_loss,
     }
     return metrics, u_pred
+
+
+def _finish_with_lbfgs(loss_cell, net, inputs, iterations, eval_interval, step_times, evaluate, desc, progress):
+    """L-BFGS after the first-order steps; its evaluations continue the step count of the history.
+
+    The time of each iteration is appended to ``step_times``, so the history's train time covers both phases.
+    Returns ``(summary, u_pred)``.
+    """
+    first = len(step_times)
+    progress_bar = tqdm(total=iterations, desc=desc, disable=not progress, dynamic_ncols=True, mininterval=0.5)
+    state = {"tic": time.perf_counter(), "u_pred": None, "done": 0}
+
+    def after_iteration(iteration):
+        step_times.append(time.perf_counter() - state["tic"])
+        state["done"] = iteration
+        if iteration % eval_interval == 0:
+            state["u_pred"] = evaluate(first + iteration)
+        progress_bar.update(1)
+        state["tic"] = time.perf_counter()
+
+    summary = lbfgs_finish(loss_cell, net.trainable_params(), inputs, iterations, callback=after_iteration)
+    # The evaluations of the last iteration that did not end on the interval, and SciPy's last write of the
+    # weights after it, are timed as part of the run.
+    step_times.append(time.perf_counter() - state["tic"])
+    progress_bar.close()
+    u_pred = evaluate(first + state["done"]) if state["done"] % eval_interval or state["u_pred"] is None \
+        else state["u_pred"]
+    summary["time_s"] = float(sum(step_times[first:]))
+    return summary, u_pred
 
 
 def compare_runs(results):
