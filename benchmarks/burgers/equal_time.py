@@ -80,17 +80,17 @@ def run_pair(name, recipe, seed, core, results):
         if done.returncode:
             return f"{name} seed {seed}: FAILED ({done.returncode}): {done.stderr.strip().splitlines()[-1:]}"
         with open(os.path.join(output_dir, "metrics.json"), "r", encoding="utf-8") as handle:
-            report = json.load(handle)
-    run = report["optimizers"][recipe["optimizer"]]
+            metrics = json.load(handle)
+    record = metrics["optimizers"][recipe["optimizer"]]
     compact = {
         "recipe": name, "seed": seed, "optimizer": recipe["optimizer"], "overrides": recipe.get("overrides", []),
-        "date": report["date"], "mindspore_version": report["mindspore_version"], "core": core,
+        "date": metrics["date"], "mindspore_version": metrics["mindspore_version"], "core": core,
         "load_average_after": os.getloadavg()[0], "process_wall_s": time.time() - tic,
-        "settings": run["settings"], "model": report["config"]["model"], "points": report["points"],
-        "steps": run["steps"], "diverged": run["diverged"], "final_rel_l2_error": run["final_rel_l2_error"],
-        "train_time_s": run["train_time_s"], "first_step_s": run["first_step_s"],
-        "seconds_per_step": run["seconds_per_step"], "lbfgs": run.get("lbfgs"),
-        "history": {key: run["history"][key] for key in KEPT},
+        "settings": record["settings"], "model": metrics["config"]["model"], "points": metrics["points"],
+        "steps": record["steps"], "diverged": record["diverged"], "final_rel_l2_error": record["final_rel_l2_error"],
+        "train_time_s": record["train_time_s"], "first_step_s": record["first_step_s"],
+        "seconds_per_step": record["seconds_per_step"], "lbfgs": record.get("lbfgs"),
+        "history": {key: record["history"][key] for key in KEPT},
     }
     path = result_path(results, name, seed)
     os.makedirs(os.path.dirname(path), exist_ok=True)

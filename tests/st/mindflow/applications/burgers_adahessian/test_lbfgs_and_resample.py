@@ -39,8 +39,6 @@ def _smoke_problem(seed=0):
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
-@pytest.mark.platform_arm_ascend_training
-@pytest.mark.platform_x86_gpu_training
 @pytest.mark.env_onecard
 def test_lbfgs_finish_lowers_the_loss_and_leaves_its_result_in_the_network():
     """
@@ -64,8 +62,6 @@ def test_lbfgs_finish_lowers_the_loss_and_leaves_its_result_in_the_network():
 
 @pytest.mark.level0
 @pytest.mark.platform_x86_cpu
-@pytest.mark.platform_arm_ascend_training
-@pytest.mark.platform_x86_gpu_training
 @pytest.mark.env_onecard
 @pytest.mark.parametrize("iterations", [0, -3, 2.5, True, "10"])
 def test_lbfgs_finish_rejects_bad_iteration_counts(iterations):
