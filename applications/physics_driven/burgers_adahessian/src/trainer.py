@@ -388,8 +388,7 @@ def _finish_with_lbfgs(loss_cell, net, inputs, iterations, eval_interval, step_t
         state["tic"] = time.perf_counter()
 
     summary = lbfgs_finish(loss_cell, net.trainable_params(), inputs, iterations, callback=after_iteration)
-    # The evaluations of the last iteration that did not end on the interval, and SciPy's last write of the
-    # weights after it, are timed as part of the run.
+    # What SciPy does after the last callback (its last evaluations, the write of the result) is training time too.
     step_times.append(time.perf_counter() - state["tic"])
     progress_bar.close()
     u_pred = evaluate(first + state["done"]) if state["done"] % eval_interval or state["u_pred"] is None \
