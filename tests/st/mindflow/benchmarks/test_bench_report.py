@@ -13,20 +13,15 @@
 # limitations under the License.
 # ============================================================================
 """The benchmark's report over repeated runs (``--repeats``): grouping, medians, ranges and the targets."""
-import importlib.util
-import os
 
 import pytest
 
-_REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 4)))
-_SCRIPT = os.path.join(_REPO_ROOT, "benchmarks", "bench_optimizers.py")
+from script_loader import load_script
+
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_optimizers", _SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/bench_optimizers.py", "bench_optimizers")
 
 
 def _record(workload, repeat, ratios, sha="abc"):

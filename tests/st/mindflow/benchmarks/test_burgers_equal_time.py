@@ -13,22 +13,18 @@
 # limitations under the License.
 # ============================================================================
 """Tests of ``benchmarks/burgers/equal_time.py``: the yardsticks of the equal-time study and its recipes."""
-import importlib.util
 import json
 import os
 
 import numpy as np
 import pytest
 
-_REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 4)))
-_SCRIPT = os.path.join(_REPO_ROOT, "benchmarks", "burgers", "equal_time.py")
+from script_loader import load_script
+
 
 
 def _equal_time():
-    spec = importlib.util.spec_from_file_location("burgers_equal_time", _SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/burgers/equal_time.py", "burgers_equal_time")
 
 
 def _result(recipe, seed, times, errors, step=100):
@@ -107,10 +103,7 @@ def test_every_hypothesis_names_known_recipes_and_runs_train_py_options(monkeypa
     assert reference in recipes
     for entry in hypotheses.values():
         assert set(entry["recipes"]) <= set(recipes) and entry.get("reference", reference) in recipes
-    spec = importlib.util.spec_from_file_location("burgers_train_for_recipes", os.path.join(module.APP_DIR,
-                                                                                            "train.py"))
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
+    train = load_script(os.path.join(module.APP_DIR, "train.py"), "burgers_train_for_recipes")
     for recipe in recipes.values():
         args = train.parse_args(module.train_command(recipe, 0, "out")[2:])
         assert args.optimizer == recipe["optimizer"] and args.overrides == recipe.get("overrides", [])

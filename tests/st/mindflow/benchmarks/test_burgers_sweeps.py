@@ -14,22 +14,16 @@
 # ============================================================================
 """Tests of ``benchmarks/burgers/plot_sweeps.py``, the figure of the Burgers sweep and seed archives."""
 import importlib
-import importlib.util
 import json
-import os
 
 import pytest
 
-_REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 4)))
-_SCRIPT = os.path.join(_REPO_ROOT, "benchmarks", "burgers", "plot_sweeps.py")
+from script_loader import load_script
+
 
 
 def _plot_sweeps():
-    """The script as a module (it puts the application's folder on sys.path for ``src``)."""
-    spec = importlib.util.spec_from_file_location("burgers_plot_sweeps", _SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/burgers/plot_sweeps.py", "burgers_plot_sweeps")
 
 
 def _report(seed, runs):
