@@ -23,6 +23,7 @@ from .dispatch import DECIDE_IN_GRAPH, LAZY, REFRESH, PlainCallMixin
 from .diagnostics import zero_curvature_flags
 from .distributed import RankMean
 from .joined import flat_piece, join, joined_layout, per_element
+from .in_place import IN_PLACE_MIN_SIZE, in_place_terms, write_in_place
 from .hutchinson import (AUTODIFF, FINITE_DIFFERENCE, check_hvp_method, draw_probes, estimate_diagonal,
                          split_grad_output)
 from .probes import bits_transform, flat_layout, graph_stream_keys, probe_set_from_keys
@@ -178,6 +179,9 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         >>> print(bool(loss < first))
         True
     """
+    # parameters of at least this many float32 elements are updated in place (tests lower it)
+    _in_place_min_size = IN_PLACE_MIN_SIZE
+
     def __init__(self, params, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, use_locking=False,
                  use_nesterov=False, weight_decay=0.0, loss_scale=1.0, use_amsgrad=False, hessian_power=1.0,
                  update_interval=1, num_samples=1, probe="rademacher", seed=0, spatial_average="auto",
@@ -225,6 +229,7 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         self.log_beta2 = Tensor(math.log(beta2), ms.float32)
         self.eps = Tensor(eps, ms.float32)
         self.inv_loss_scale = Tensor(1.0 / static_scale if static_scale else 1.0, ms.float32)
+        self.loss_scaled = bool(static_scale) and static_scale != 1.0
         self.moment1 = ParameterTuple(
             [Parameter(Tensor(np.zeros(p.shape, np.float32)), name="moment1." + p.name, requires_grad=False)
              for p in self._parameters])
@@ -238,6 +243,8 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         self.skipped_steps = Parameter(Tensor([0], ms.int32), name="skipped_steps", requires_grad=False)
         self.zero_curvature = Parameter(Tensor(np.zeros(len(self._parameters), np.bool_)), name="zero_curvature",
                                         requires_grad=False)
+        self.fused_update = ops.AdamWeightDecay()
+        self.one = Tensor(1.0, ms.float32)
         self._build_layout()
 
         self.rank_mean = RankMean()
@@ -248,18 +255,32 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         self._init_plain_call()
 
     def _build_layout(self):
-        """The update works on joined vectors: all parameters end to end, and all moment2 blocks end to end."""
+        """Large float32 parameters are updated in place (see in_place.py); the others on joined vectors: those
+        parameters end to end, and their moment2 blocks end to end."""
         self.reduced_shapes = tuple(tuple(v.shape) for v in self.moment2)
+        sizes = [int(np.prod(shape, dtype=np.int64)) for shape in self.param_shapes]
+        self.in_place_index = tuple(i for i, (param, size) in enumerate(zip(self._parameters, sizes))
+                                    if param.dtype == ms.float32 and size >= max(self._in_place_min_size, 1))
+        self.joined_index = tuple(i for i in range(len(sizes)) if i not in self.in_place_index)
+        joined = self.joined_index
+        # zero-curvature flags come joined first, then in place: this index puts them back in parameter order
+        order = [joined.index(i) if i in joined else len(joined) + self.in_place_index.index(i)
+                 for i in range(len(sizes))]
+        self.flag_order = Tensor(np.array(order, np.int32))
+        if not joined:
+            return
         (self.joined_offsets, self.reduced_offsets, self.expand_index, self.segment_index,
-         self.reduced_segments) = joined_layout(self.param_shapes, self.reduced_shapes)
+         self.reduced_segments) = joined_layout([self.param_shapes[i] for i in joined],
+                                                [self.reduced_shapes[i] for i in joined])
         # lr and weight decay per parameter (groups, or names excluded from decay) are gathered per element.
         self.per_parameter_rates = self.is_group_lr or self.is_group or not all(self.decay_flags)
-        self.hutchinson_mask = Tensor(np.array([c == "hutchinson" for c in self.curvatures], np.bool_))
-        if len(set(self.hessian_powers)) == 1:
-            self.half_power = self.hessian_powers[0] / 2.0
+        self.hutchinson_mask = Tensor(np.array([self.curvatures[i] == "hutchinson" for i in joined], np.bool_))
+        powers = [self.hessian_powers[i] for i in joined]
+        if len(set(powers)) == 1:
+            self.half_power = powers[0] / 2.0
         else:
             blocks = np.diff(self.reduced_offsets)
-            self.half_power = Tensor(np.repeat(np.array(self.hessian_powers, np.float32) / 2.0, blocks))
+            self.half_power = Tensor(np.repeat(np.array(powers, np.float32) / 2.0, blocks))
 
     def _build_probe_layout(self):
         """Built-in probes of non-empty parameters are drawn as one packed vector (see probes.flat_layout)."""
@@ -314,7 +335,9 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         # only reads would keep its compile-time value after set_data (e.g. load_param_into_net).
         seed_and_count = (self.probe_seed + 0, self.hessian_step + 0)
         # the parameters before the step: a finite-difference estimate moves them and _apply_update overwrites them
-        p_old = join(self._parameters)
+        p_old = (join(tuple(self._parameters[i] for i in self.joined_index)) if self.joined_index else None, ())
+        if self.hvp_method == FINITE_DIFFERENCE and (self.update_interval == 1 or phase != LAZY):
+            p_old = (p_old[0], tuple(self._parameters[i] + 0 for i in self.in_place_index))
         if self.update_interval == 1 or phase == REFRESH:
             output, grads, curvatures = self._refresh_step(grad_fn, inputs, seed_and_count, stream_keys,
                                                            hessian_inputs)
@@ -383,46 +406,82 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         return self.rank_mean(tuple(ops.cast(g, ms.float32) for g in grads))
 
     def _rates(self):
-        """Learning rate and decoupled weight decay: scalars, or per element when they differ by parameter."""
+        """Learning rate and decoupled weight decay per parameter (``None``: not decayed)."""
         lr = self.get_lr()
-        if self.is_group_lr:
-            lr = per_element(lr, self.segment_index)
+        count = len(self._parameters)
+        lrs = tuple(lr[i] for i in range(count)) if self.is_group_lr else (lr,) * count
         if not self.exec_weight_decay:
-            return lr, None
+            return lrs, (None,) * count
         weight_decay = self.get_weight_decay()
-        if not self.per_parameter_rates:
-            return lr, weight_decay
         decays = ()
         for i, decayed in enumerate(self.decay_flags):
-            wd_i = weight_decay[i] if self.is_group else weight_decay
-            decays += (wd_i if decayed else 0.0,)
-        return lr, per_element(decays, self.segment_index)
+            decays += ((weight_decay[i] if self.is_group else weight_decay) if decayed else None,)
+        return lrs, decays
+
+    def _joined_rates(self, lrs, decays):
+        """Learning rate and weight decay of the joined update: scalars, or per element when they differ."""
+        joined = self.joined_index
+        lr = per_element(tuple(lrs[i] for i in joined), self.segment_index) if self.is_group_lr else lrs[0]
+        if not self.exec_weight_decay:
+            return lr, None
+        if not self.per_parameter_rates:
+            return lr, decays[0]
+        return lr, per_element(tuple(0.0 if decays[i] is None else decays[i] for i in joined), self.segment_index)
 
     def _apply_update(self, grads, curvatures, p_old, refresh, phase):
-        """Unscale, update (see ``adahessian_update``) and write back parameters, moments and counters.
+        """Unscale, update and write back parameters, moments and counters (the joined update for small
+        parameters, see ``adahessian_update``; in place for large ones, see ``in_place.py``).
 
-        ``p_old``: the parameters joined into one vector, read before anything moved them. ``curvatures`` is
-        ``None`` on a lazy step.
+        ``p_old``: ``(joined, copies)``, the small parameters joined into one vector and copies of the large ones
+        when a finite difference moves them, read before anything moved them. ``curvatures`` is ``None`` on a
+        lazy step.
         """
         inv_scale = self.inv_loss_scale if self._loss_scaler is None else 1.0 / self._loss_scaler.scale_value
-        g = join(grads) * inv_scale
-        c = None
-        if phase != LAZY:
-            c = join(curvatures) * inv_scale
-            flags = zero_curvature_flags(g, c, self.segment_index, self.reduced_segments, self.hutchinson_mask)
-            ops.assign(self.zero_curvature, flags if isinstance(refresh, bool) else ops.logical_and(flags, refresh))
-        lr, weight_decay = self._rates()
-        hyper = (self.beta1, self.beta2, self.one_minus_beta1, self.one_minus_beta2, self.log_beta1, self.log_beta2,
-                 self.eps, self.half_power)
+        scaled = self._loss_scaler is not None or self.loss_scaled
+        lrs, decays = self._rates()
         step = ops.cast(self.global_step + 1, ms.float32).reshape(())
         refreshes = ops.cast(self.hessian_step, ms.float32).reshape(())
-        p_new, m_new, v_new, finite = adahessian_update(p_old, join(self.moment1), join(self.moment2), g,
-                                                        c, refresh, step, refreshes, hyper, lr, weight_decay,
-                                                        self.expand_index)
-        if finite:
-            self._write(p_new, m_new, None if phase == LAZY else v_new)
-        elif self.hvp_method == FINITE_DIFFERENCE and phase != LAZY:
-            self._write(p_old, None, None)  # a finite difference moved the weights: put them back
+        finite = Tensor(True)
+        flags = ()
+        joined_new = None
+        if self.joined_index:
+            joined = self.joined_index
+            g = join(tuple(grads[i] for i in joined)) * inv_scale
+            c = None
+            if phase != LAZY:
+                c = join(tuple(curvatures[i] for i in joined)) * inv_scale
+                flags += (zero_curvature_flags(g, c, self.segment_index, self.reduced_segments,
+                                               self.hutchinson_mask),)
+            lr, weight_decay = self._joined_rates(lrs, decays)
+            hyper = (self.beta1, self.beta2, self.one_minus_beta1, self.one_minus_beta2, self.log_beta1,
+                     self.log_beta2, self.eps, self.half_power)
+            joined_new = adahessian_update(p_old[0], join(tuple(self.moment1[i] for i in joined)),
+                                           join(tuple(self.moment2[i] for i in joined)), g, c, refresh, step,
+                                           refreshes, hyper, lr, weight_decay, self.expand_index)
+            finite = joined_new[3]
+        in_place = ()
+        for i in self.in_place_index:
+            g = ops.cast(grads[i], ms.float32) * inv_scale if scaled else ops.cast(grads[i], ms.float32)
+            finite = ops.logical_and(finite, ops.isfinite(g).all())
+            c = None
+            if phase != LAZY:
+                c = curvatures[i] * inv_scale if scaled else curvatures[i]
+                finite = ops.logical_and(finite, ops.isfinite(c).all())
+                flag = ops.logical_and(ops.abs(c).max() == 0, ops.abs(g).max() > 0)
+                flags += (ops.logical_and(flag, self.curvatures[i] == "hutchinson").reshape((1,)),)
+            in_place += ((g, c),)
+        if phase != LAZY:
+            flags = ops.gather(ops.concat(flags), self.flag_order, 0) if len(flags) > 1 else flags[0]
+            ops.assign(self.zero_curvature, flags if isinstance(refresh, bool) else ops.logical_and(flags, refresh))
+        moves = self.hvp_method == FINITE_DIFFERENCE and phase != LAZY
+        if self.in_place_index:
+            self._update_in_place(in_place, p_old[1] if moves else None, refresh, finite, step, refreshes, lrs,
+                                  decays)
+        if joined_new is not None:
+            if finite:
+                self._write(joined_new[0], joined_new[1], None if phase == LAZY else joined_new[2])
+            elif moves:
+                self._write(p_old[0], None, None)  # a finite difference moved the weights: put them back
         finite_i = ops.cast(finite, ms.int32).reshape((1,))
         ops.assign_add(self.global_step, finite_i)
         ops.assign_add(self.hessian_step, finite_i * (int(refresh) if isinstance(refresh, bool) else
@@ -433,13 +492,35 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
             self._loss_scaler.adjust(finite)
         return finite
 
+    def _update_in_place(self, grads_and_curvatures, saved, refresh, finite, step, refreshes, lrs, decays):
+        """Update the large parameters in place (see ``in_place.py``); ``saved``: copies of them taken before a
+        finite difference moved them, else ``None``."""
+        lazy = grads_and_curvatures[0][1] is None
+        count = refreshes
+        if not lazy:
+            count = refreshes + (1.0 if isinstance(refresh, bool) else ops.cast(refresh, ms.float32))
+        # 1 - beta**t as -expm1(t log beta), as in adahessian_update
+        bias1 = -ops.expm1(step * self.log_beta1)
+        bias2 = -ops.expm1(ops.maximum(count, 1.0) * self.log_beta2)
+        for position, i in enumerate(self.in_place_index):
+            grad, curvature = grads_and_curvatures[position]
+            if saved is not None:
+                ops.assign(self._parameters[i], saved[position])
+            scalars = (self.beta2, self.one_minus_beta2, self.hessian_powers[i], bias1, bias2)
+            terms = in_place_terms(self.moment2[i], curvature, refresh, finite, scalars, self.param_shapes[i],
+                                   lrs[i], decays[i])
+            write_in_place(self.fused_update, self._parameters[i], self.moment1[i],
+                           None if lazy else self.moment2[i], terms, grad, finite, self.beta1, self.one, self.eps)
+
     def _write(self, params, moment1, moment2):
-        """Write joined vectors back into the parameters and moments (``None``: leave that one alone)."""
-        for i, param in enumerate(self._parameters):
-            shape, start, stop = self.param_shapes[i], self.joined_offsets[i], self.joined_offsets[i + 1]
+        """Write the joined vectors back into the small parameters and their moments (``None``: leave that one
+        alone)."""
+        for position, i in enumerate(self.joined_index):
+            param = self._parameters[i]
+            shape, start, stop = self.param_shapes[i], self.joined_offsets[position], self.joined_offsets[position + 1]
             ops.assign(param, ops.cast(flat_piece(params, start, stop).reshape(shape), param.dtype))
             if moment1 is not None:
                 ops.assign(self.moment1[i], flat_piece(moment1, start, stop).reshape(shape))
             if moment2 is not None:
-                piece = flat_piece(moment2, self.reduced_offsets[i], self.reduced_offsets[i + 1])
+                piece = flat_piece(moment2, self.reduced_offsets[position], self.reduced_offsets[position + 1])
                 ops.assign(self.moment2[i], piece.reshape(self.reduced_shapes[i]))

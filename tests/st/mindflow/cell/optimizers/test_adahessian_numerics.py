@@ -158,11 +158,21 @@ def _check_counters(optimizer):
 
 
 @functools.lru_cache(maxsize=None)
-def run_mindspore(name, mode, use_jit=False):
-    """Run STEPS steps; returns (snapshots, losses, seconds per call, the optimizer)."""
+def run_mindspore(name, mode, use_jit=False, in_place=False):
+    """Run STEPS steps; returns (snapshots, losses, seconds per call, the optimizer).
+
+    ``in_place``: every float32 parameter takes the in-place update of large parameters, whatever its size.
+    """
     ms.set_context(mode=MODES[mode])
+    threshold = AdaHessian._in_place_min_size  # pylint: disable=protected-access
     try:
-        _, optimizer, grad_fn = _build(name)
+        AdaHessian._in_place_min_size = 1 if in_place else threshold  # pylint: disable=protected-access
+        try:
+            _, optimizer, grad_fn = _build(name)
+        finally:
+            AdaHessian._in_place_min_size = threshold  # pylint: disable=protected-access
+        expected = tuple(range(len(SHAPES))) if in_place else ()
+        assert optimizer.in_place_index == expected
 
         @ms.jit
         def train_step(x):
@@ -279,6 +289,30 @@ def test_matches_numpy_reference(name, mode):
         returned loss is the loss before the step.
     """
     snapshots, losses, _, _ = run_mindspore(name, mode)
+    expected, expected_losses = run_numpy(name)
+    allowed = tolerance(CONFIGS[name].get("rtol", RTOL), CONFIGS[name].get("atol", ATOL))
+    _assert_same_run(snapshots, expected, **allowed)
+    np.testing.assert_allclose(losses, expected_losses, **allowed)
+
+
+@pytest.mark.level0
+@pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.platform_arm_ascend_training
+@pytest.mark.env_onecard
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_in_place_update_matches_numpy_reference(name, mode):
+    """
+    Feature: the in-place update of large parameters (MindSpore's fused AdamWeightDecay kernel, which AdaHessian
+        uses for float32 parameters of 2**16 elements or more, so that no weight-sized value is written with
+        ops.assign).
+    Description: the configurations of test_matches_numpy_reference with that size limit lowered to 1, so every
+        parameter (0-D to 5-D; spatially averaged or not; k 1 and 0.5; weight decay; loss scale; lazy refresh;
+        finite difference) takes the in-place update.
+    Expectation: every parameter was updated in place, and the run agrees with NumPy as the joined update does.
+    """
+    snapshots, losses, _, _ = run_mindspore(name, mode, in_place=True)
     expected, expected_losses = run_numpy(name)
     allowed = tolerance(CONFIGS[name].get("rtol", RTOL), CONFIGS[name].get("atol", ATOL))
     _assert_same_run(snapshots, expected, **allowed)
