@@ -21,8 +21,11 @@ Every (architecture, size, variant) runs in a fresh process in GRAPH mode on ran
 RSS after building the model and data (before the optimizer), then compiles and runs ``--warmup`` steps and
 ``--steps`` timed steps, and reports the peak RSS (``ru_maxrss``) and the median step time (amortized over
 refresh and lazy steps for ``update_interval=10``). Adam runs as a ``mindspore.jit`` train step with
-``nn.Adam``; AdaHessian as ``opt(grad_fn, x, y)``, which compiles its own step. The table gives the ratio of
-each variant's step to Adam's and the extra peak memory over Adam, in MB and in weight-sized float32 buffers.
+``nn.Adam``; AdaHessian as ``opt(grad_fn, x, y)``, which compiles its own step. ``hvp_autodiff`` and ``hvp_fd``
+are no optimizer at all: ``hutchinson_diagonal`` (the gradient and one Hessian-vector product) as a compiled
+graph, which shows how much of AdaHessian's memory the Hessian-vector product itself takes. The table gives the
+ratio of each variant's step to Adam's and the extra peak memory over Adam, in MB and in weight-sized float32
+buffers.
 """
 import argparse
 import json
@@ -37,7 +40,7 @@ import bench_optimizers
 from bench_optimizers import (REPO_ROOT, RESULT_TAG, _ms_sync, _peak_rss_mb, _rss_mb, _summary, git_state,
                               mindflow_version)
 
-VARIANTS = ("adam", "k1_autodiff", "k1_fd", "k10_autodiff", "k10_fd")
+VARIANTS = ("adam", "k1_autodiff", "k1_fd", "k10_autodiff", "k10_fd", "hvp_autodiff", "hvp_fd")
 # MLP hidden width W (256-W-W-10) and CNN base width C per size; no parameter has 2**24 or 2**25 elements
 MLP_WIDTHS = {"smoke": 1024, "1M": 896, "5M": 2048, "20M": 4352}
 CNN_WIDTHS = {"smoke": 8, "1M": 48, "5M": 104, "20M": 208}
@@ -102,7 +105,7 @@ def make_step(variant, net, loss_fn):
     """``step(x, y) -> loss`` for one variant."""
     # pylint: disable=import-outside-toplevel
     import mindspore as ms
-    from mindspore import nn
+    from mindspore import nn, ops
     if variant == "adam":
         adam = nn.Adam(net.trainable_params(), learning_rate=LEARNING_RATE)
         grad_fn = ms.value_and_grad(loss_fn, None, adam.parameters)
@@ -113,10 +116,24 @@ def make_step(variant, net, loss_fn):
             adam(grads)
             return loss
         return adam_step
-    from mindflow.cell.optimizers import AdaHessian  # pylint: disable=import-error
+    # pylint: disable=import-error
+    from mindflow.cell.optimizers import AdaHessian, draw_probes, hutchinson_diagonal
     interval, method = variant.split("_")
+    method = "autodiff" if method == "autodiff" else "finite_difference"
+    if interval == "hvp":
+        # no optimizer: the gradient and one Hessian-vector product with Rademacher probes, as a compiled graph
+        params = net.trainable_params()
+        grad_fn = ms.value_and_grad(loss_fn, None, params)
+        probes = draw_probes([p.shape for p in params], seed=0, counter=0)
+
+        @ms.jit
+        def hvp_step(x, y):
+            output, diagonal = hutchinson_diagonal(grad_fn, params, (x, y), probes, method=method, jit=False)
+            # the loss, made to depend on every estimate so that none is left out of the graph
+            return output[0] + 0.0 * sum(ops.sum(d) for d in diagonal)
+        return hvp_step
     opt = AdaHessian(net.trainable_params(), learning_rate=LEARNING_RATE, update_interval=int(interval[1:]),
-                     hvp_method="autodiff" if method == "autodiff" else "finite_difference")
+                     hvp_method=method)
     grad_fn = ms.value_and_grad(loss_fn, None, opt.parameters)
 
     def adahessian_step(x, y):
