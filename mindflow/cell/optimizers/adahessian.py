@@ -461,7 +461,7 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
             finite = joined_new[3]
         in_place = ()
         for i in self.in_place_index:
-            g = ops.cast(grads[i], ms.float32) * inv_scale if scaled else ops.cast(grads[i], ms.float32)
+            g = grads[i] * inv_scale if scaled else grads[i]  # already float32 (_prepare_grads)
             finite = ops.logical_and(finite, ops.isfinite(g).all())
             c = None
             if phase != LAZY:
