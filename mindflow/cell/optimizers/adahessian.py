@@ -74,6 +74,10 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
     and the mean over axes 2 and above for parameters of 3 or more dimensions (convolution kernels);
     :math:`v` is stored at the averaged shape and broadcast back.
 
+    float32 parameters of :math:`2^{16}` elements or more are updated in place by the fused kernel of
+    :class:`mindspore.ops.AdamWeightDecay`, so that a large model needs about as much memory for the update as
+    with Adam; smaller parameters are updated together, in a fixed number of kernels whatever their number.
+
     Args:
         params (Union[list[Parameter], list[dict]]): Parameters to optimize, or parameter groups. A group
             dict holds ``"params"`` and may set ``"lr"``, ``"weight_decay"``, ``"order_params"`` as in
