@@ -23,7 +23,7 @@ from .dispatch import DECIDE_IN_GRAPH, LAZY, REFRESH, PlainCallMixin
 from .diagnostics import zero_curvature_flags
 from .distributed import RankMean
 from .joined import flat_piece, join, joined_layout, per_element
-from .in_place import IN_PLACE_MIN_SIZE, in_place_terms, write_in_place
+from .in_place import IN_PLACE_MIN_SIZE, check_in_place, hessian_term, write_in_place
 from .hutchinson import (AUTODIFF, FINITE_DIFFERENCE, check_hvp_method, draw_probes, estimate_diagonal,
                          split_grad_output)
 from .probes import bits_transform, flat_layout, graph_stream_keys, probe_set_from_keys
@@ -74,9 +74,11 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
     and the mean over axes 2 and above for parameters of 3 or more dimensions (convolution kernels);
     :math:`v` is stored at the averaged shape and broadcast back.
 
-    float32 parameters of :math:`2^{16}` elements or more are updated in place by the fused kernel of
-    :class:`mindspore.ops.AdamWeightDecay`, so that a large model needs about as much memory for the update as
-    with Adam; smaller parameters are updated together, in a fixed number of kernels whatever their number.
+    float32 parameters of :math:`2^{16}` elements or more are updated in place by MindSpore's fused Adam kernel
+    (:class:`mindspore.ops.Adam`, or :class:`mindspore.ops.AdamWeightDecay` with weight decay), which reads
+    :math:`\hat{v}^k` from a state tensor of the parameter's shape (``hessian_term.<name>``, rewritten at each
+    refresh): the state is then as large as Adam's, and a step between refreshes costs about an Adam step.
+    Smaller parameters are updated together, in a fixed number of kernels whatever their number.
 
     Args:
         params (Union[list[Parameter], list[dict]]): Parameters to optimize, or parameter groups. A group
@@ -247,7 +249,9 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         self.skipped_steps = Parameter(Tensor([0], ms.int32), name="skipped_steps", requires_grad=False)
         self.zero_curvature = Parameter(Tensor(np.zeros(len(self._parameters), np.bool_)), name="zero_curvature",
                                         requires_grad=False)
-        self.fused_update = ops.AdamWeightDecay()
+        self.fused_adam = ops.Adam()
+        self.fused_adam_decay = ops.AdamWeightDecay()
+        self.zero = Tensor(0.0, ms.float32)
         self.one = Tensor(1.0, ms.float32)
         self._build_layout()
 
@@ -271,6 +275,11 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         order = [joined.index(i) if i in joined else len(joined) + self.in_place_index.index(i)
                  for i in range(len(sizes))]
         self.flag_order = Tensor(np.array(order, np.int32))
+        # the Hessian term v_hat ** k at the parameter's shape, the fused kernel's second-moment input
+        self.hessian_terms = ParameterTuple(
+            [Parameter(Tensor(np.zeros(self.param_shapes[i], np.float32)),
+                       name="hessian_term." + self._parameters[i].name, requires_grad=False)
+             for i in self.in_place_index])
         if not joined:
             return
         (self.joined_offsets, self.reduced_offsets, self.expand_index, self.segment_index,
@@ -466,12 +475,12 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         in_place = ()
         for i in self.in_place_index:
             g = grads[i] * inv_scale if scaled else grads[i]  # already float32 (_prepare_grads)
-            finite = ops.logical_and(finite, ops.isfinite(g).all())
             c = None
             if phase != LAZY:
                 c = curvatures[i] * inv_scale if scaled else curvatures[i]
-                finite = ops.logical_and(finite, ops.isfinite(c).all())
-                flag = ops.logical_and(ops.abs(c).max() == 0, ops.abs(g).max() > 0)
+            finite_i, flag = check_in_place(g, c)
+            finite = ops.logical_and(finite, finite_i)
+            if flag is not None:
                 flags += (ops.logical_and(flag, self.curvatures[i] == "hutchinson").reshape((1,)),)
             in_place += ((g, c),)
         if phase != LAZY:
@@ -499,22 +508,23 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
     def _update_in_place(self, grads_and_curvatures, saved, refresh, finite, step, refreshes, lrs, decays):
         """Update the large parameters in place (see ``in_place.py``); ``saved``: copies of them taken before a
         finite difference moved them, else ``None``."""
-        lazy = grads_and_curvatures[0][1] is None
-        count = refreshes
-        if not lazy:
-            count = refreshes + (1.0 if isinstance(refresh, bool) else ops.cast(refresh, ms.float32))
-        # 1 - beta**t as -expm1(t log beta), as in adahessian_update
+        # 1 - beta1**t as -expm1(t log beta1), as in adahessian_update
         bias1 = -ops.expm1(step * self.log_beta1)
-        bias2 = -ops.expm1(ops.maximum(count, 1.0) * self.log_beta2)
+        scalars = (self.beta1, self.eps, self.zero, self.one)
         for position, i in enumerate(self.in_place_index):
             grad, curvature = grads_and_curvatures[position]
             if saved is not None:
                 ops.assign(self._parameters[i], saved[position])
-            scalars = (self.beta2, self.one_minus_beta2, self.hessian_powers[i], bias1, bias2)
-            terms = in_place_terms(self.moment2[i], curvature, refresh, finite, scalars, self.param_shapes[i],
-                                   lrs[i], decays[i])
-            write_in_place(self.fused_update, self._parameters[i], self.moment1[i],
-                           None if lazy else self.moment2[i], terms, grad, finite, self.beta1, self.one, self.eps)
+            if curvature is not None:
+                moment2, term = hessian_term(self.moment2[i], curvature, refresh, finite, refreshes,
+                                             (self.beta2, self.one_minus_beta2, self.log_beta2,
+                                              self.hessian_powers[i]), self.param_shapes[i])
+                ops.assign(self.moment2[i], moment2)
+                ops.assign(self.hessian_terms[position], term)
+            decay = None if decays[i] is None else (decays[i] * bias1).reshape(())
+            write_in_place((self.fused_adam, self.fused_adam_decay), self._parameters[i], self.moment1[i],
+                           self.hessian_terms[position], grad, finite, (lrs[i] / bias1).reshape(()), decay,
+                           scalars)
 
     def _write(self, params, moment1, moment2):
         """Write the joined vectors back into the small parameters and their moments (``None``: leave that one

@@ -12,74 +12,97 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 # ============================================================================
-"""AdaHessian's update of one large parameter in place, by MindSpore's fused AdamWeightDecay kernel.
+"""AdaHessian's update of one large parameter in place, by MindSpore's fused Adam kernel.
 
 A value written with ``ops.assign`` stays allocated until the step ends on MindSpore's CPU runtime, so the
-joined update (see ``update.py``) holds several weight-sized buffers per parameter. The fused kernel writes the
-parameter and the first moment in place; it is handed ``beta2 = 1``, which leaves its second-moment input as it
-is, and that input is AdaHessian's bias-corrected denominator term instead of a squared gradient.
+joined update (see ``update.py``) holds several weight-sized buffers per parameter; MindSpore's elementwise
+kernels and reductions are also several times slower per element than the fused Adam kernel. Here the fused
+kernel writes the parameter and its first moment in place. Its second-moment input is the Hessian term
+:math:`\\hat{v}^k` at the parameter's shape, kept as state and rewritten only when the estimate is refreshed; the
+kernel is handed ``beta2 = 1``, which leaves that input as it is, and the bias correction of the first moment
+goes into the rate.
 """
 from mindspore import ops
 
-__all__ = ["IN_PLACE_MIN_SIZE", "in_place_terms", "write_in_place"]
+__all__ = ["IN_PLACE_MIN_SIZE", "check_in_place", "hessian_term", "write_in_place"]
 
 # Parameters with at least this many float32 elements are updated in place. Smaller ones stay on the joined
 # update, which runs a fixed number of kernels whatever the number of parameters (what small PINNs need).
 IN_PLACE_MIN_SIZE = 1 << 16
 
 
-def in_place_terms(moment2, curvature, refresh, finite, scalars, shape, lr, weight_decay):
-    r"""What the fused kernel needs for one parameter.
+def _squared_norm(values):
+    flat = values.reshape((-1,))
+    return ops.matmul(flat, flat)
+
+
+def check_in_place(grad, curvature):
+    """``(finite, zero_curvature)`` of one parameter from squared norms, one dot product each (faster than
+    ``isfinite(.).all()`` on CPU). A gradient whose squared norm overflows float32 counts as not finite: the
+    kernel's second-moment arithmetic squares it too. ``curvature`` is ``None`` on a step that does not refresh.
+    """
+    grad_norm = _squared_norm(grad)
+    finite = ops.isfinite(grad_norm)
+    if curvature is None:
+        return finite, None
+    curvature_norm = _squared_norm(curvature)
+    return ops.logical_and(finite, ops.isfinite(curvature_norm)), ops.logical_and(curvature_norm == 0,
+                                                                                   grad_norm > 0)
+
+
+def hessian_term(moment2, curvature, refresh, finite, refreshes, scalars, shape):
+    r"""The new second moment and the Hessian term :math:`\hat{v}^k` at the parameter's shape.
 
     Args:
         moment2 (Parameter): Second moment of the parameter, at the averaged shape.
-        curvature (Tensor): Unscaled, averaged :math:`|D|` at the shape of `moment2`; ``None`` on a step that
-            does not refresh.
+        curvature (Tensor): Unscaled, averaged :math:`|D|` at the shape of `moment2`.
         refresh (Union[bool, Tensor]): As in ``adahessian_update``.
-        finite (Tensor): bool scalar, whether the step's gradients and curvatures are all finite; if not, the
-            terms leave everything as it is.
-        scalars (tuple): ``(beta2, 1 - beta2, hessian_power, bias1, bias2)``, with the bias corrections
-            :math:`1 - \beta_1^t` and :math:`1 - \beta_2^n` as float32 scalar Tensors.
+        finite (Tensor): bool scalar, whether the step is finite; if not, the moment stays as it is.
+        refreshes (Tensor): float32 scalar, the refreshes before this step.
+        scalars (tuple): ``(beta2, 1 - beta2, log(beta2), hessian_power)``.
         shape (tuple[int]): Shape of the parameter.
-        lr (Tensor): float32 scalar learning rate.
-        weight_decay (Tensor): float32 scalar decoupled weight decay, or ``None``.
-
-    Returns:
-        tuple ``(moment2, square, rate, decay)``: the new second moment, and the kernel's second-moment input,
-        learning rate and weight decay.
     """
-    beta2, one_minus_beta2, power, bias1, bias2 = scalars
-    new_moment2 = moment2
-    if curvature is not None:
-        # the same expression as the joined update, so both round alike
-        new_moment2 = beta2 * moment2 + one_minus_beta2 * curvature * curvature
-        keep_new = finite if isinstance(refresh, bool) else ops.logical_and(refresh, finite)
-        new_moment2 = ops.select(keep_new, new_moment2, moment2)
-    # the kernel divides by sqrt(square) + eps: square = v_hat ** k gives v_hat ** (k / 2) + eps
-    square = new_moment2 / bias2
+    beta2, one_minus_beta2, log_beta2, power = scalars
+    refreshed = finite if isinstance(refresh, bool) else ops.logical_and(refresh, finite)
+    # the same expression as the joined update, so both round alike
+    new_moment2 = ops.select(refreshed, beta2 * moment2 + one_minus_beta2 * curvature * curvature, moment2)
+    count = refreshes + ops.cast(refreshed, refreshes.dtype)
+    # 1 - beta2**n as -expm1(n log beta2), as in adahessian_update
+    term = new_moment2 / -ops.expm1(ops.maximum(count, 1.0) * log_beta2)
     if power != 1.0:
-        square = ops.pow(square, power)
-    square = ops.broadcast_to(square, shape)
-    # the kernel has no bias correction of m: it goes into the rate, and out of the decay it multiplies
-    rate = (lr / bias1).reshape(())
-    rate = ops.select(finite, rate, ops.zeros_like(rate))
-    decay = (weight_decay * bias1).reshape(()) if weight_decay is not None else ops.zeros_like(rate)
-    return new_moment2, square, rate, decay
+        term = ops.pow(term, power)
+    return new_moment2, ops.broadcast_to(term, shape)
 
 
-def write_in_place(fused, param, moment1, moment2, terms, grad, finite, beta1, one, eps):
-    """Write one parameter and its moments: ``terms`` from :func:`in_place_terms`, ``fused`` an
-    ``ops.AdamWeightDecay``, ``one`` a float32 Tensor 1 (``beta2 = 1`` leaves the kernel's second moment
-    as it is); ``moment2`` is ``None`` when the step does not change it.
+def write_in_place(kernels, param, moment1, term, grad, finite, rate, weight_decay, scalars):
+    """Update one parameter and its first moment with the fused kernel.
 
-    Not inside a branch on ``finite``: a fused kernel in a control-flow branch keeps writing to the buffers the
-    parameters had when the graph was compiled, so a later ``set_data`` (a checkpoint restore) would be lost.
-    A step that is not finite runs the kernel with rate 0, ``beta1 = 1`` and the gradient's non-finite values
-    zeroed, which leaves the parameter and its first moment exactly as they are.
+    Args:
+        kernels (tuple): ``(ops.Adam(), ops.AdamWeightDecay())`` instances.
+        param (Parameter): The parameter.
+        moment1 (Parameter): Its first moment.
+        term (Parameter): Its Hessian term, from :func:`hessian_term`.
+        grad (Tensor): Unscaled float32 gradient.
+        finite (Tensor): bool scalar, whether the step is finite.
+        rate (Tensor): float32 scalar, the learning rate over :math:`1 - \\beta_1^t`.
+        weight_decay (Tensor): float32 scalar decoupled weight decay times :math:`1 - \\beta_1^t`, or ``None``.
+        scalars (tuple): float32 scalar Tensors ``(beta1, eps, zero, one)``.
+
+    The kernel is not inside a branch on ``finite``: a fused kernel in a control-flow branch keeps writing to the
+    buffers the parameters had when the graph was compiled, so a later ``set_data`` (a checkpoint restore) would be
+    lost. A step that is not finite runs it with a zero gradient, ``beta1 = 1`` and rate 0 instead, which leaves
+    the parameter and its first moment exactly as they are.
     """
-    new_moment2, square, rate, decay = terms
-    if moment2 is not None:
-        ops.assign(moment2, new_moment2)
+    adam, adam_decay = kernels
+    beta1, eps, zero, one = scalars
+    if finite:
+        safe_grad = grad
+    else:
+        safe_grad = ops.zeros_like(grad)
     beta1 = ops.select(finite, beta1, one)
-    grad = ops.nan_to_num(grad, 0.0, 0.0, 0.0)
-    fused(param, moment1, square, rate, beta1, one, eps, decay, grad)
+    rate = ops.select(finite, rate, zero)
+    if weight_decay is None:
+        # beta1_power = beta2_power = 0: the kernel's own bias correction is 1, and rate carries the first moment's
+        adam(param, moment1, term, zero, zero, rate, beta1, one, eps, safe_grad)
+    else:
+        adam_decay(param, moment1, term, rate, beta1, one, eps, weight_decay, safe_grad)

@@ -220,22 +220,28 @@ def _train(optimizer, grad_fn, x, y, steps):
 @pytest.mark.platform_x86_gpu_training
 @pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
+@pytest.mark.parametrize("in_place", [False, True], ids=["joined", "in_place"])
 @pytest.mark.parametrize("update_interval", [1, 3])
-def test_checkpoint_resume_is_bit_exact(mode, update_interval, tmp_path):
+def test_checkpoint_resume_is_bit_exact(mode, update_interval, in_place, tmp_path, monkeypatch):
     """
     Feature: AdaHessian checkpoints.
     Description: train 10 steps uninterrupted; separately train 4 steps, save the optimizer with
         mindspore.save_checkpoint, build a fresh network and optimizer that runs 2 steps of its own
         (so its step is compiled), load_checkpoint + load_param_into_net into it, and train 6 more steps.
+        Once with the joined update, once with every parameter updated in place by the fused kernel (whose
+        Hessian term is state of its own, read by the lazy steps after the restore).
     Expectation: parameters, moments and counters are bit-identical; the probe seed and the refresh
         counter are part of the checkpoint.
     """
     del mode
+    if in_place:
+        monkeypatch.setattr(AdaHessian, "_in_place_min_size", 1)
     x, y = _data()
     settings = {"learning_rate": 0.05, "eps": 1e-4, "update_interval": update_interval, "seed": 7}
 
     net = _mlp()
     reference = AdaHessian(net.trainable_params(), **settings)
+    assert len(reference.in_place_index) == (len(reference.parameters) if in_place else 0)
     _train(reference, ms.value_and_grad(_regression_loss(net), None, reference.parameters), x, y, 10)
 
     net = _mlp()
