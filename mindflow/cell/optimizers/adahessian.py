@@ -26,7 +26,7 @@ from .joined import flat_piece, join, joined_layout, per_element
 from .in_place import IN_PLACE_MIN_SIZE, check_in_place, hessian_term, write_in_place
 from .hutchinson import (AUTODIFF, FINITE_DIFFERENCE, check_hvp_method, draw_probes, estimate_diagonal,
                          split_grad_output)
-from .probes import bits_transform, flat_layout, graph_stream_keys, probe_set_from_keys
+from .probes import bits_transform, flat_layout, graph_stream_keys, probe_set_from_keys, rademacher_probe
 from .spatial_average import curvature_blocks, reduced_shape, resolve_axes
 from .update import adahessian_update
 from .validation import (CALL_ADVICE, NAME, check_bool, check_curvature, check_float, check_grads,
@@ -259,6 +259,8 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         self.probe_stream = self.rank_mean.rank if per_rank_probes else 0
         # upstream's hook: a subclass overriding gen_rand_vecs supplies every probe set
         self.custom_probes = type(self).gen_rand_vecs is not AdaHessian.gen_rand_vecs
+        # every Rademacher value is +-1: the finite difference's step needs no max |z|
+        self.unit_probes = self._probe_fn is rademacher_probe and not self.custom_probes
         self._build_probe_layout()
         self._init_plain_call()
 
@@ -378,7 +380,7 @@ class AdaHessian(PlainCallMixin, nn.Optimizer):
         """Gradient output and the signed Hessian-diagonal estimate of the 'hutchinson' parameters."""
         return estimate_diagonal(self._checked(grad_fn), self.hutchinson_params, self.hutchinson_index,
                                  len(self._parameters), inputs, self._probes(seed_and_count, stream_keys),
-                                 self.hvp_method, hessian_inputs)
+                                 self.hvp_method, hessian_inputs, self.unit_probes)
 
     def _lazy_step(self, grad_fn, inputs):
         """Gradient of a step between refreshes: no second-order work at all."""

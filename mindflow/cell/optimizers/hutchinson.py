@@ -158,8 +158,12 @@ def _autodiff_product(grad_fn, weights, inputs, vectors):
     return output, hv
 
 
-def _finite_difference_step(weights, vectors):
-    """Step ``h`` of the forward difference (a float32 scalar Tensor); see :func:`hessian_vector_product`."""
+def _finite_difference_step(weights, vectors, unit_vectors=False):
+    """Step ``h`` of the forward difference (a float32 scalar Tensor); see :func:`hessian_vector_product`.
+
+    ``unit_vectors``: the caller knows that the largest ``|v|`` is 1 (Rademacher probes), which saves two passes
+    over every vector.
+    """
     scale = _FD_SCALE_FLOAT32
     for weight in weights:
         if weight.dtype in (ms.float16, ms.bfloat16):
@@ -168,20 +172,23 @@ def _finite_difference_step(weights, vectors):
     vector_max = ()
     for weight, vector in zip(weights, vectors):
         weight_max += (ops.cast(ops.abs(weight).max(), ms.float32).reshape((1,)),)
-        vector_max += (ops.cast(ops.abs(vector).max(), ms.float32).reshape((1,)),)
+        if not unit_vectors:
+            vector_max += (ops.cast(ops.abs(vector).max(), ms.float32).reshape((1,)),)
+    if unit_vectors:
+        return scale * (1.0 + ops.concat(weight_max).max())
     largest_vector = ops.concat(vector_max).max()
     # a zero vector gives H 0 = 0 whatever h is: keep the step finite
     largest_vector = ops.select(largest_vector > 0, largest_vector, ops.ones_like(largest_vector))
     return scale * (1.0 + ops.concat(weight_max).max()) / largest_vector
 
 
-def _finite_difference_product(grad_fn, weights, inputs, vectors, grads, restore=True):
+def _finite_difference_product(grad_fn, weights, inputs, vectors, grads, restore=True, unit_vectors=False):
     """``H v`` as ``(g(w + h v) - g(w)) / h``; ``grads`` is ``g(w)``, which the caller already has.
 
     ``restore=False`` leaves the weights at ``w + h v``, for a caller that overwrites them next (AdaHessian
     writes ``w - step`` computed from the ``w`` it read before).
     """
-    step = _finite_difference_step(weights, vectors)
+    step = _finite_difference_step(weights, vectors, unit_vectors)
     if restore:
         saved = ()
         for weight in weights:
@@ -275,7 +282,8 @@ def hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF, jit=T
     return _compiled(_hutchinson_diagonal, grad_fn, weights, method)(tuple(inputs), tuple(tuple(p) for p in probes))
 
 
-def _hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF, grads=None, restore=True):
+def _hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF, grads=None, restore=True,
+                         unit_vectors=False):
     """Graph-side body of :func:`hutchinson_diagonal`.
 
     ``grads``: for ``"finite_difference"``, the gradients at the unmoved weights when the caller has them
@@ -287,14 +295,16 @@ def _hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF, grad
         if grads is None:
             output = grad_fn(*inputs)
             grads = split_grad_output(output)[1]
-        hv = _finite_difference_product(grad_fn, weights, inputs, probes[0], grads, restore or len(probes) > 1)
+        hv = _finite_difference_product(grad_fn, weights, inputs, probes[0], grads, restore or len(probes) > 1,
+                                        unit_vectors)
     else:
         output, hv = _autodiff_product(grad_fn, weights, inputs, probes[0])
     diagonal = tuple(ops.cast(z, ms.float32) * ops.cast(h, ms.float32) for z, h in zip(probes[0], hv))
     for position, sample in enumerate(probes[1:]):
         if method == FINITE_DIFFERENCE:
             last = position == len(probes) - 2
-            hv = _finite_difference_product(grad_fn, weights, inputs, sample, grads, restore or not last)
+            hv = _finite_difference_product(grad_fn, weights, inputs, sample, grads, restore or not last,
+                                            unit_vectors)
         else:
             _, hv = _autodiff_product(grad_fn, weights, inputs, sample)
         diagonal = tuple(d + ops.cast(z, ms.float32) * ops.cast(h, ms.float32)
@@ -304,7 +314,8 @@ def _hutchinson_diagonal(grad_fn, weights, inputs, probes, method=AUTODIFF, grad
     return output, diagonal
 
 
-def estimate_diagonal(grad_fn, weights, index, count, inputs, probes, method=AUTODIFF, hessian_inputs=None):
+def estimate_diagonal(grad_fn, weights, index, count, inputs, probes, method=AUTODIFF, hessian_inputs=None,
+                      unit_vectors=False):
     """``grad_fn``'s output and the signed estimate for the weights at positions ``index`` of its ``count`` gradients.
 
     Graph-side, for AdaHessian's step: the weights are left moved by a finite difference, which the update
@@ -315,7 +326,7 @@ def estimate_diagonal(grad_fn, weights, index, count, inputs, probes, method=AUT
         return grad_fn(*inputs), ()
     everything = len(index) == count
     if everything and hessian_inputs is None:
-        return _hutchinson_diagonal(grad_fn, weights, inputs, probes, method, None, False)
+        return _hutchinson_diagonal(grad_fn, weights, inputs, probes, method, None, False, unit_vectors)
 
     def partial_grad_fn(*args):
         grads = split_grad_output(grad_fn(*args))[1]
@@ -330,5 +341,5 @@ def estimate_diagonal(grad_fn, weights, index, count, inputs, probes, method=AUT
         start_grads = tuple(grads[i] for i in index)
     hvp_inputs = inputs if hessian_inputs is None else hessian_inputs
     _, diagonal = _hutchinson_diagonal(grad_fn if everything else partial_grad_fn, weights, hvp_inputs, probes,
-                                       method, start_grads, False)
+                                       method, start_grads, False, unit_vectors)
     return output, diagonal
