@@ -20,12 +20,12 @@ Every (architecture, size, variant) runs in a fresh process in GRAPH mode on ran
 256-W-W-10 tanh, batch 64; ResNet-style CNN on 3x32x32, batch 32; cross entropy). The process measures its
 RSS after building the model and data (before the optimizer), then compiles and runs ``--warmup`` steps and
 ``--steps`` timed steps, and reports the peak RSS (``ru_maxrss``) and the median step time (amortized over
-refresh and lazy steps for ``update_interval=10``). Adam runs as a ``mindspore.jit`` train step with
-``nn.Adam``; AdaHessian as ``opt(grad_fn, x, y)``, which compiles its own step. ``hvp_autodiff`` and ``hvp_fd``
-are no optimizer at all: ``hutchinson_diagonal`` (the gradient and one Hessian-vector product) as a compiled
-graph, which shows how much of AdaHessian's memory the Hessian-vector product itself takes. The table gives the
-ratio of each variant's step to Adam's and the extra peak memory over Adam, in MB and in weight-sized float32
-buffers.
+refresh and lazy steps for ``update_interval=10``). Adam runs as a Cell with the gradient and ``nn.Adam`` (as
+``nn.TrainOneStepCell`` does); AdaHessian as ``opt(grad_fn, x, y)``, which compiles its own step. ``hvp_autodiff``
+and ``hvp_fd`` are no optimizer at all: a Cell with ``hutchinson_diagonal`` (the gradient and one Hessian-vector
+product), which shows how much of AdaHessian's time and memory the Hessian-vector product itself takes. The table
+gives the ratio of each variant's step to Adam's and the extra peak memory over Adam, in MB and in weight-sized
+float32 buffers.
 """
 import argparse
 import json
@@ -101,37 +101,54 @@ def build(arch, size, seed=0):
     return net, CrossEntropyLoss(net), (inputs, labels)
 
 
+def _cell_step(loss_fn, optimizer, probes=None, method=None):
+    """A compiled step as a Cell: gradient and ``nn.Adam``, or (``optimizer=None``) the gradient and one
+    Hessian-vector product by ``hutchinson_diagonal`` with fixed ``probes``, and no update."""
+    # pylint: disable=import-outside-toplevel
+    import mindspore as ms
+    from mindspore import nn, ops
+    from mindflow.cell.optimizers import hutchinson_diagonal  # pylint: disable=import-error
+
+    class CellStep(nn.Cell):
+        """One step; returns the loss."""
+
+        def __init__(self):
+            super().__init__()
+            self.optimizer = optimizer
+            self.weights = ms.ParameterTuple(loss_fn.trainable_params())
+            self.grad_fn = ms.value_and_grad(loss_fn, None, self.weights)
+
+        def construct(self, x, y):
+            """Gradient and update, or gradient and Hessian-vector product."""
+            if self.optimizer is not None:
+                loss, grads = self.grad_fn(x, y)
+                self.optimizer(grads)
+                return loss
+            output, diagonal = hutchinson_diagonal(self.grad_fn, self.weights, (x, y), probes, method=method,
+                                                   jit=False)
+            # the loss, made to depend on every estimate so that none is left out of the graph
+            return output[0] + 0.0 * sum(ops.sum(d) for d in diagonal)
+
+    return CellStep()
+
+
 def make_step(variant, net, loss_fn):
     """``step(x, y) -> loss`` for one variant."""
     # pylint: disable=import-outside-toplevel
     import mindspore as ms
-    from mindspore import nn, ops
+    from mindspore import nn
     if variant == "adam":
-        adam = nn.Adam(net.trainable_params(), learning_rate=LEARNING_RATE)
-        grad_fn = ms.value_and_grad(loss_fn, None, adam.parameters)
-
-        @ms.jit
-        def adam_step(x, y):
-            loss, grads = grad_fn(x, y)
-            adam(grads)
-            return loss
-        return adam_step
+        # a Cell, as nn.TrainOneStepCell runs it: the same step as a mindspore.jit function is up to 1.9x slower at
+        # 20M weights (benchmarks/README, "Scale")
+        return _cell_step(loss_fn, nn.Adam(net.trainable_params(), learning_rate=LEARNING_RATE))
     # pylint: disable=import-error
-    from mindflow.cell.optimizers import AdaHessian, draw_probes, hutchinson_diagonal
+    from mindflow.cell.optimizers import AdaHessian, draw_probes
     interval, method = variant.split("_")
     method = "autodiff" if method == "autodiff" else "finite_difference"
     if interval == "hvp":
         # no optimizer: the gradient and one Hessian-vector product with Rademacher probes, as a compiled graph
-        params = net.trainable_params()
-        grad_fn = ms.value_and_grad(loss_fn, None, params)
-        probes = draw_probes([p.shape for p in params], seed=0, counter=0)
-
-        @ms.jit
-        def hvp_step(x, y):
-            output, diagonal = hutchinson_diagonal(grad_fn, params, (x, y), probes, method=method, jit=False)
-            # the loss, made to depend on every estimate so that none is left out of the graph
-            return output[0] + 0.0 * sum(ops.sum(d) for d in diagonal)
-        return hvp_step
+        probes = draw_probes([p.shape for p in net.trainable_params()], seed=0, counter=0)
+        return _cell_step(loss_fn, None, probes, method)
     opt = AdaHessian(net.trainable_params(), learning_rate=LEARNING_RATE, update_interval=int(interval[1:]),
                      hvp_method=method)
     grad_fn = ms.value_and_grad(loss_fn, None, opt.parameters)

@@ -52,6 +52,7 @@ class Case(nn.Cell):
     def construct(self, g, rows):
         """Run the case; returns a scalar or one element."""
         name = self.name
+        result = rows.sum()
         if name == "adam":
             self.adam(self.p, self.m, self.v, self.zero, self.zero, self.eps, self.beta1, self.one, self.eps, g)
         elif name == "adam_weight_decay":
@@ -60,25 +61,25 @@ class Case(nn.Cell):
             self.adam_weight_decay(self.p, self.m, ops.broadcast_to(rows, SHAPE), self.eps, self.beta1, self.one,
                                    self.eps, self.zero, g)
         elif name == "sum":
-            return g.sum()
+            result = g.sum()
         elif name == "dot":
             flat = g.reshape((-1,))
-            return ops.matmul(flat, flat)
+            result = ops.matmul(flat, flat)
         elif name == "isfinite_all":
-            return ops.isfinite(g).all()
+            result = ops.cast(ops.isfinite(g).all(), ms.float32)
         elif name == "abs_max":
-            return ops.abs(g).max()
+            result = ops.abs(g).max()
         elif name == "nan_to_num":
-            return ops.nan_to_num(g, 0.0, 0.0, 0.0)[0, 0]
+            result = ops.nan_to_num(g, 0.0, 0.0, 0.0)[0, 0]
         elif name == "broadcast":
-            return ops.broadcast_to(rows / 2.0, SHAPE)[0, 0]
+            result = ops.broadcast_to(rows / 2.0, SHAPE)[0, 0]
         elif name == "switch_then_adam":
             if ops.isfinite(rows).all():
                 safe = g
             else:
                 safe = ops.zeros_like(g)
             self.adam(self.p, self.m, self.v, self.zero, self.zero, self.eps, self.beta1, self.one, self.eps, safe)
-        return rows.sum()
+        return result
 
 
 def main(argv=None):
