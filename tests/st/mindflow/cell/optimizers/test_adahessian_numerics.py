@@ -272,9 +272,10 @@ def pynative_afterwards():
 @pytest.mark.platform_x86_gpu_training
 @pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
+@pytest.mark.parametrize("in_place", [False, True], ids=["joined", "in_place"])
 @pytest.mark.parametrize("mode", sorted(MODES))
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_matches_numpy_reference(name, mode):
+def test_matches_numpy_reference(name, mode, in_place):
     """
     Feature: AdaHessian update rule.
     Description: 20 steps on a quadratic-plus-quartic loss with cross couplings, parameters of 0-D to 5-D,
@@ -284,35 +285,14 @@ def test_matches_numpy_reference(name, mode):
         loss scale 8, per-group lr, spatial_average and curvature. The independent float64 NumPy reference
         consumes the same probes, with exact Hessian-vector products, also for the configuration whose
         AdaHessian takes them by finite difference (hvp_method="finite_difference").
+        Each run twice: with the joined update these small parameters get, and with the size limit of the in-place
+        update lowered to 1, so that every parameter goes through the fused Adam kernel (as float32 parameters of
+        2**16 elements or more do).
     Expectation: parameters, moment1, moment2 (at its reduced shape), global_step and hessian_step agree at
         every step (rtol 1e-5; 5e-3 with the finite difference, whose largest error seen is 1.4e-3), and the
-        returned loss is the loss before the step.
+        returned loss is the loss before the step; the in-place runs update every parameter in place.
     """
-    snapshots, losses, _, _ = run_mindspore(name, mode)
-    expected, expected_losses = run_numpy(name)
-    allowed = tolerance(CONFIGS[name].get("rtol", RTOL), CONFIGS[name].get("atol", ATOL))
-    _assert_same_run(snapshots, expected, **allowed)
-    np.testing.assert_allclose(losses, expected_losses, **allowed)
-
-
-@pytest.mark.level0
-@pytest.mark.platform_x86_cpu
-@pytest.mark.platform_x86_gpu_training
-@pytest.mark.platform_arm_ascend_training
-@pytest.mark.env_onecard
-@pytest.mark.parametrize("mode", sorted(MODES))
-@pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_in_place_update_matches_numpy_reference(name, mode):
-    """
-    Feature: the in-place update of large parameters (MindSpore's fused AdamWeightDecay kernel, which AdaHessian
-        uses for float32 parameters of 2**16 elements or more, so that no weight-sized value is written with
-        ops.assign).
-    Description: the configurations of test_matches_numpy_reference with that size limit lowered to 1, so every
-        parameter (0-D to 5-D; spatially averaged or not; k 1 and 0.5; weight decay; loss scale; lazy refresh;
-        finite difference) takes the in-place update.
-    Expectation: every parameter was updated in place, and the run agrees with NumPy as the joined update does.
-    """
-    snapshots, losses, _, _ = run_mindspore(name, mode, in_place=True)
+    snapshots, losses, _, _ = run_mindspore(name, mode, in_place=in_place)
     expected, expected_losses = run_numpy(name)
     allowed = tolerance(CONFIGS[name].get("rtol", RTOL), CONFIGS[name].get("atol", ATOL))
     _assert_same_run(snapshots, expected, **allowed)
