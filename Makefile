@@ -21,9 +21,10 @@ demo: install
 	cd applications/physics_driven/burgers_adahessian && \
 	MS_DEV_HOST_BLOCKING_RUN=1 ../../../$(BIN)/python train.py --optimizer both
 
-## The test suite (CI runs exactly this).
+## The test suite (CI runs exactly this): test files spread over PYTEST_WORKERS processes (pytest-xdist).
+PYTEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## Lint as upstream does: pylint (120 columns) and the Markdown linter.
 lint: install

@@ -57,7 +57,7 @@ setup(
     extras_require={
         "app": ["PyYAML>=6", "tqdm>=4.60", "matplotlib>=3.7", "scipy>=1.10"],
         # the test suite also builds the documentation site and executes the application's notebooks
-        "test": ["pytest>=7", "scipy>=1.10", "PyYAML>=6", "tqdm>=4.60", "matplotlib>=3.7",
+        "test": ["pytest>=7", "pytest-xdist>=3", "scipy>=1.10", "PyYAML>=6", "tqdm>=4.60", "matplotlib>=3.7",
                  "sphinx>=7", "myst-parser>=2", "sphinx-mathjax-offline>=0.0.2",
                  "nbformat>=5.9", "nbclient>=0.10", "ipykernel>=6.29"],
         "docs": ["sphinx>=7", "myst-parser>=2", "sphinx-mathjax-offline>=0.0.2"],

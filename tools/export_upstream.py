@@ -112,6 +112,12 @@ MAPPING = (
          "MindFlow/applications/physics_driven/burgers_adahessian",
          (("exclude_dirs", ("results", "scripts", "outputs", "checkpoints", ".ipynb_checkpoints")),
           ("why", "run outputs and research archives stay out of the application upstream"))),
+    # The seismic full-waveform inversion: a differentiable solver, so beside upstream's other solver applications.
+    Rule("tree", "tests/st/mindflow/applications/acoustic_fwi", "tests/st/mindflow/applications/acoustic_fwi",
+         (("rewrites", (("conftest.py", '"applications", "cfd"', '"MindFlow", "applications", "cfd"'),)),)),
+    Rule("tree", "applications/cfd/acoustic_fwi", "MindFlow/applications/cfd/acoustic_fwi",
+         (("exclude_dirs", ("outputs", "checkpoints", ".ipynb_checkpoints")),
+          ("why", "run outputs stay out of the application upstream"))),
     # The user guide, which the application's README points to for tuning, next to MindFlow's other docs.
     Rule("tree", "docs/guide", "MindFlow/docs/adahessian", (("include", ("*.md",)),)),
     Rule("release", "RELEASE.md", "MindFlow/RELEASE.md"),
@@ -130,7 +136,7 @@ NOT_EXPORTED = (
     ("tests/README.md", "this project's guide to its tests; the exported conftest.py and device_tolerance.py "
      "document the device switch and the tolerances themselves"),
     ("setup.py, requirements.txt, Makefile, tools/", "this project's packaging and tooling"),
-    ("benchmarks/ (benchmarks/burgers/: the Burgers sweep and seed archives, compare.py, plot_sweeps.py)",
+    ("benchmarks/ (benchmarks/burgers/: the Burgers equal-time study, sweep and seed archives, plot_sweeps.py)",
      "this project's measurements; upstream's applications ship no results archives or sweep scripts"),
 )
 

@@ -52,8 +52,17 @@ if (( run_python )); then
     fi
     if (( ${#py_targets[@]} )); then
         echo "== pylint ${py_targets[*]}"
-        # --recursive finds modules in folders that are not packages (tests, applications).
-        "$PYTHON" -m pylint --rcfile=.pylintrc --recursive=y "${py_targets[@]}" || status=1
+        # --recursive finds modules in folders that are not packages (tests, applications). Each application
+        # imports its own top-level 'src' package, so the FWI application and its tests get a pylint run of their
+        # own: in one run the two 'src' packages would shadow each other.
+        fwi=(applications/cfd tests/st/mindflow/applications/acoustic_fwi benchmarks/fwi)
+        ignore=".venv,.cache,_build,build,dist,outputs,rank_0,kernel_meta,cfd,acoustic_fwi,fwi"  # .pylintrc's, and fwi
+        "$PYTHON" -m pylint --rcfile=.pylintrc --recursive=y --ignore="$ignore" "${py_targets[@]}" || status=1
+        if (( ! $# )); then
+            echo "== pylint ${fwi[*]}"
+            PYTHONPATH="$PWD/applications/cfd/acoustic_fwi:$PYTHONPATH" \
+                "$PYTHON" -m pylint --rcfile=.pylintrc --recursive=y "${fwi[@]}" || status=1
+        fi
     fi
 fi
 

@@ -12,19 +12,13 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 # ============================================================================
-"""Burgers recipes over several seeds, judged at equal wall time: run them, then tabulate and plot them.
+"""Burgers recipes over several seeds, judged at equal training time: run them, then tabulate and plot them.
 
 A recipe (``recipes.yaml``) is an optimizer of the application's ``train.py`` with ``--set`` overrides. ``run``
-trains every (recipe, seed) pair that has no result yet, one ``train.py`` process per pair, each pinned to its
-own CPU core (``--cores``), and keeps a compact JSON per pair. ``report`` reads a hypothesis of
-``recipes.yaml`` (a group of recipes) and prints, per recipe, the median and worst seed of the error
-
-* at equal time: the last evaluation within the budget, the median training time of the reference recipe
-  (Adam's default run), compile time included and evaluations left out;
-* at equal steps: the last evaluation at or before the reference's step count;
-* at the end of the run;
-
-and draws the error of every seed against steps and against time, side by side. From this folder::
+trains every missing (recipe, seed) pair, each ``train.py`` pinned to its own CPU core, and keeps a compact JSON
+per pair. ``report HYPOTHESIS`` prints per recipe the median and worst seed of the error at equal time (the last
+evaluation within the reference recipe's median training time), at equal steps and at the end, and draws every
+seed's error against steps and time. From this folder::
 
     python equal_time.py run adam ah ah_fd --seeds 0,1,2
     python equal_time.py report cost --seeds 0,1,2
@@ -64,11 +58,8 @@ def result_path(results, recipe, seed):
 
 def train_command(recipe, seed, output_dir):
     """The ``train.py`` command line of one pair."""
-    command = [sys.executable, "train.py", "--optimizer", recipe["optimizer"], "--seed", str(seed),
-               "--output_dir", output_dir, "--no_plots", "--no_progress"]
-    for assignment in recipe.get("overrides", []):
-        command += ["--set", assignment]
-    return command
+    return [sys.executable, "train.py", "--optimizer", recipe["optimizer"], "--seed", str(seed), "--output_dir",
+            output_dir, "--no_plots", "--no_progress"] + [a for o in recipe.get("overrides", []) for a in ("--set", o)]
 
 
 def run_pair(name, recipe, seed, core, results):
@@ -82,16 +73,12 @@ def run_pair(name, recipe, seed, core, results):
         with open(os.path.join(output_dir, "metrics.json"), "r", encoding="utf-8") as handle:
             metrics = json.load(handle)
     record = metrics["optimizers"][recipe["optimizer"]]
-    compact = {
-        "recipe": name, "seed": seed, "optimizer": recipe["optimizer"], "overrides": recipe.get("overrides", []),
-        "date": metrics["date"], "mindspore_version": metrics["mindspore_version"], "core": core,
-        "load_average_after": os.getloadavg()[0], "process_wall_s": time.time() - tic,
-        "settings": record["settings"], "model": metrics["config"]["model"], "points": metrics["points"],
-        "steps": record["steps"], "diverged": record["diverged"], "final_rel_l2_error": record["final_rel_l2_error"],
-        "train_time_s": record["train_time_s"], "first_step_s": record["first_step_s"],
-        "seconds_per_step": record["seconds_per_step"], "lbfgs": record.get("lbfgs"),
-        "history": {key: record["history"][key] for key in KEPT},
-    }
+    compact = {"recipe": name, "seed": seed, "optimizer": recipe["optimizer"], "overrides": recipe.get("overrides", []),
+               "core": core, "load_average_after": os.getloadavg()[0], "process_wall_s": time.time() - tic,
+               "model": metrics["config"]["model"], "history": {key: record["history"][key] for key in KEPT},
+               **{key: metrics[key] for key in ("date", "mindspore_version", "points")},
+               **{key: record.get(key) for key in ("settings", "steps", "diverged", "final_rel_l2_error",
+                                                   "train_time_s", "first_step_s", "seconds_per_step", "lbfgs")}}
     path = result_path(results, name, seed)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
@@ -101,10 +88,8 @@ def run_pair(name, recipe, seed, core, results):
 
 
 def claim_pair(results, name, seed):
-    """Mark a pair as taken, so that several ``run`` commands can share the work; ``None`` if it is taken.
-
-    A claim left by a killed run is removed by hand (``results/equal_time/<recipe>/seed<N>.running``).
-    """
+    """Mark a pair as taken (``seed<N>.running``, removed by hand after a killed run), so that several ``run``
+    commands can share the work; ``None`` if it is taken."""
     path = result_path(results, name, seed)
     if os.path.exists(path):
         return None
@@ -123,9 +108,8 @@ def run(names, seeds, cores, results):
     if unknown:
         raise SystemExit(f"unknown recipes {unknown}; recipes.yaml has {sorted(recipes)}")
     pairs = [(name, seed) for name in names for seed in seeds if not os.path.exists(result_path(results, name, seed))]
-    free = Queue()
-    for core in cores:
-        free.put(core)
+    free = Queue()  # the cores not running a pair now
+    list(map(free.put, cores))
 
     def work(pair):
         core = free.get()
@@ -155,12 +139,10 @@ def error_at(history, key, limit):
 def load_results(names, seeds, results):
     """``{recipe: [result per seed]}`` of the pairs that exist."""
     found = {}
-    for name in names:
-        for seed in seeds:
-            path = result_path(results, name, seed)
-            if os.path.exists(path):
-                with open(path, "r", encoding="utf-8") as handle:
-                    found.setdefault(name, []).append(json.load(handle))
+    for path, name in ((result_path(results, name, seed), name) for name in names for seed in seeds):
+        if os.path.exists(path):
+            with open(path, "r", encoding="utf-8") as handle:
+                found.setdefault(name, []).append(json.load(handle))
     return found
 
 
@@ -179,8 +161,7 @@ def summarize(found, reference):
                     else float("nan") for r in runs]
         final = [r["final_rel_l2_error"] if r["final_rel_l2_error"] is not None else float("nan") for r in runs]
         rows[name] = {
-            "seeds": [r["seed"] for r in runs],
-            "at_time": at_time, "at_steps": at_steps, "final": final,
+            "seeds": [r["seed"] for r in runs], "at_time": at_time, "at_steps": at_steps, "final": final,
             "steps_in_budget": [max(s for s, t in zip(r["history"]["step"], r["history"]["train_time_s"])
                                     if t <= budget_time) for r in runs],
             "seconds_per_step": float(np.median([r["seconds_per_step"] or np.nan for r in runs])),
@@ -196,11 +177,9 @@ def print_table(title, summary, recipes):
     print("| recipe | seeds | s/step | steps in budget | equal time: median (worst) | equal steps: median (worst) "
           "| end of run: median (worst), time |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
+    def cell(values):
+        return "-" if np.all(np.isnan(values)) else f"{np.nanmedian(values):.3g} ({np.nanmax(values):.3g})"
     for name, row in summary["rows"].items():
-        def cell(values):
-            if np.all(np.isnan(values)):
-                return "-"
-            return f"{np.nanmedian(values):.3g} ({np.nanmax(values):.3g})"
         print(f"| `{name}`: {recipes[name].get('label', name)} | {len(row['seeds'])} | {row['seconds_per_step']:.3f} "
               f"| {int(np.median(row['steps_in_budget']))} | {cell(row['at_time'])} | {cell(row['at_steps'])} "
               f"| {cell(row['final'])}, {row['train_time_s']:.0f} s |")
@@ -220,13 +199,11 @@ def plot(found, summary, recipes, title, path):
             label = recipes[name].get("label", name) if number == 0 else None
             axes[0].plot(history["step"], errors, color=color, lw=1, alpha=0.8, label=label)
             axes[1].plot(history["train_time_s"], errors, color=color, lw=1, alpha=0.8)
-    axes[0].axvline(summary["budget_steps"], color="grey", ls=":", lw=1)
-    axes[1].axvline(summary["budget_time_s"], color="grey", ls=":", lw=1)
-    axes[0].set_xlabel("step (L-BFGS iterations continue the count)")
-    axes[1].set_xlabel("training time on one core [s]")
     axes[0].set_ylabel("relative L2 error")
-    for axis in axes:
-        axis.set_yscale("log")
+    for axis, budget, xlabel in zip(axes, (summary["budget_steps"], summary["budget_time_s"]),
+                                    ("step (L-BFGS iterations continue the count)", "training time on one core [s]")):
+        axis.axvline(budget, color="grey", ls=":", lw=1)
+        axis.set(xlabel=xlabel, yscale="log")
         axis.grid(True, which="both", alpha=0.3)
     fig.legend(loc="lower center", ncol=2, fontsize=8, frameon=False)
     fig.suptitle(f"{title} (one line per seed; dotted: the reference's budget)", fontsize=10)

@@ -12,16 +12,9 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 # ============================================================================
-"""Diagnostics for second-order training: clear errors and warnings instead of stack traces.
-
-Some MindSpore operators have no second derivative (for instance ``MaxPool2d``, ``AvgPool2d``,
-``GELU`` and ``LayerNorm`` on CPU in MindSpore 2.10), so differentiating the gradient again fails
-deep inside the compiler; others silently give a zero Hessian-vector product
-(``nn.SoftmaxCrossEntropyWithLogits`` with dense labels). The helpers here find out which
-parameters are affected, so that the error or warning can name them and point to the way out:
-``hvp_method="finite_difference"``, ``curvature="gradient"`` for those parameters, or a loss written
-with ``ops.cross_entropy`` on probability targets or in the log-sum-exp form.
-"""
+"""Errors and warnings that name the parameters and the way out when some operator has no second derivative (e.g.
+``MaxPool2d``, ``GELU`` or ``LayerNorm`` on CPU in MindSpore 2.10: differentiating the gradient again fails deep in
+the compiler) or silently gives a zero one (``nn.SoftmaxCrossEntropyWithLogits`` with dense labels)."""
 import warnings
 
 import mindspore as ms
@@ -31,7 +24,7 @@ from .hutchinson import _hessian_vector_product as hessian_vector_product  # gra
 from .hutchinson import split_grad_output
 
 __all__ = ["SecondOrderError", "find_parameters_without_second_derivative", "raise_second_order_error",
-           "second_order_advice", "warn_zero_curvature", "zero_curvature_flags"]
+           "second_order_advice", "warn_zero_curvature"]
 
 
 class SecondOrderError(RuntimeError):
@@ -45,21 +38,16 @@ def _single_parameter_hvp(grad_fn, weight, position):
 
     def single_hvp(*args):
         return hessian_vector_product(single_grad_fn, [weight], args, (ops.ones_like(weight),))[1]
-
     return single_hvp
 
 
 def find_parameters_without_second_derivative(grad_fn, params, inputs, indices):
-    """Return the names of the parameters (among ``indices``) whose Hessian-vector product fails.
-
-    Tries one compiled Hessian-vector product per parameter, as AdaHessian's step is compiled (the
-    answer can differ in eager PYNATIVE execution), so it is meant for the error path only.
-    """
+    """The names of the parameters (among ``indices``) whose Hessian-vector product fails, each tried alone in a
+    compiled graph, as AdaHessian's step is (eager execution can answer differently); for the error path only."""
     failing = []
     for index in indices:
-        single_hvp = _single_parameter_hvp(grad_fn, params[index], index)
         try:
-            ms.jit(single_hvp)(*inputs)
+            ms.jit(_single_parameter_hvp(grad_fn, params[index], index))(*inputs)
         except (RuntimeError, ValueError, TypeError):
             failing.append(params[index].name)
     return failing
@@ -81,8 +69,8 @@ def raise_second_order_error(optimizer, grad_fn, inputs, error):
         grad_fn(*inputs)
     except Exception:  # pylint: disable=broad-except
         raise error from None  # grad_fn fails by itself: not a second-order problem
-    params = optimizer.parameters
-    failing = find_parameters_without_second_derivative(grad_fn, params, inputs, optimizer.hutchinson_index)
+    failing = find_parameters_without_second_derivative(grad_fn, optimizer.parameters, inputs,
+                                                        optimizer.hutchinson_index)
     if not failing:
         raise error
     reason = str(error).strip().splitlines()[0]
@@ -90,14 +78,6 @@ def raise_second_order_error(optimizer, grad_fn, inputs, error):
         f"For 'AdaHessian', MindSpore cannot differentiate the gradient a second time for the parameters "
         f"{failing} ({reason}): an operator behind them has no second derivative. "
         + second_order_advice(failing)) from error
-
-
-def zero_curvature_flags(grads, curvature, segment_index, reduced_segments, mask):
-    """Per parameter (inside the step): is its curvature all zero while its gradient is not? (joined vectors)"""
-    count = mask.shape[0]
-    largest_c = ops.unsorted_segment_max(ops.abs(curvature), reduced_segments, count)
-    largest_g = ops.unsorted_segment_max(ops.abs(grads), segment_index, count)
-    return ops.logical_and(ops.logical_and(largest_c == 0, largest_g > 0), mask)
 
 
 def warn_zero_curvature(optimizer):

@@ -14,15 +14,13 @@
 # ============================================================================
 """Counter-based random probes for Hutchinson's estimator.
 
-Each probe element is a pure function of ``(seed, counter, stream, element index)``: a 32-bit
-integer hash evaluated with int64 tensor arithmetic. Nothing is stateful, so the same probes come
-out in PYNATIVE and GRAPH mode, on every backend, and after a checkpoint is restored: the only
-state to save is the counter the optimizer already keeps.
+Each probe element is a pure function of ``(seed, counter, stream, element index)``: a 32-bit integer hash evaluated
+with int64 tensor arithmetic. Nothing is stateful, so the same probes come out in PYNATIVE and GRAPH mode, on every
+backend, and after a checkpoint is restored: the only state to save is the counter the optimizer already keeps.
 
-A Rademacher sign needs one bit, so element ``i`` takes bit ``i % 32`` of the hash of word ``i // 32``:
-the integer hash, whose bit operations are the slow kernels on CPU, runs over 32 times fewer values.
-A Gaussian element takes a hash of its own.
-"""
+A Rademacher sign needs one bit, so element ``i`` takes bit ``i % 32`` of the hash of word ``i // 32``: the integer
+hash, whose bit operations are the slow kernels on CPU, runs over 32 times fewer values. A Gaussian element takes a hash
+of its own."""
 import math
 from types import SimpleNamespace
 
@@ -30,16 +28,13 @@ import numpy as np
 import mindspore as ms
 from mindspore import Tensor, ops
 
-from .joined import flat_piece
-
 __all__ = ["gaussian_probe", "rademacher_probe", "PROBES"]
 
 _MASK32 = 0xFFFFFFFF
 # Odd multipliers below 2**31, so that a 32-bit value times a multiplier stays inside int64.
-_MUL_A = 0x7FEB352D
-_MUL_B = 0x2C1B3C6D
+_MUL_A, _MUL_B = 0x7FEB352D, 0x2C1B3C6D
 _SECOND_STREAM = 0x5BD1E995
-# NumPy under the names of the mindspore.ops bit operations, for the host twin of the key chain
+# NumPy under the names of the mindspore.ops bit operations, for host_stream_keys
 _NUMPY_BITS = SimpleNamespace(bitwise_xor=np.bitwise_xor, bitwise_right_shift=np.right_shift,
                               bitwise_and=np.bitwise_and)
 SIGNS_PER_WORD = 32
@@ -48,6 +43,21 @@ SIGNS_PER_WORD = 32
 _BYTE_SIGNS = Tensor(np.array([[1.0 - 2.0 * ((byte >> bit) & 1) for bit in range(8)] for byte in range(256)],
                               np.float32))
 _BYTE_SHIFTS = Tensor(np.array([[0, 8, 16, 24]], np.int64))
+
+
+def flat_piece(values, start, stop):
+    """``values[start:stop]`` of a flat vector, without a slice when that is all of it: on MindSpore's CPU backend
+    a slice spanning the whole vector is far slower than a shorter one."""
+    return values if start == 0 and stop == values.shape[0] else values[start:stop]
+
+
+def numel(shape):
+    """The number of elements of ``shape`` (also inside graphs)."""
+    count = 1
+    for dim in shape:
+        count *= dim
+    return count
+
 
 
 def _mix32(x, bits=ops):
@@ -59,24 +69,17 @@ def _mix32(x, bits=ops):
     return bits.bitwise_xor(x, bits.bitwise_right_shift(x, 16))
 
 
-def _as_int64(value):
+def _as_int64(value):  # the low 32 bits, as an int64 scalar Tensor
     if isinstance(value, Tensor):
         return ops.bitwise_and(ops.cast(value.reshape(()), ms.int64), _MASK32)
     return Tensor(int(value) & _MASK32, ms.int64)
 
 
 def _stream_key(seed, counter, stream):
-    """One 32-bit key per (seed, counter, stream); ``stream`` is an int or a tuple of ints."""
-    key = _mix32(_as_int64(seed))
-    key = _mix32(ops.bitwise_xor(key, _as_int64(counter)))
-    if not isinstance(stream, tuple):
-        stream = (stream,)
-    return _extend_key(key, stream)
-
-
-def _extend_key(key, parts):
-    """Mix each part into the key; a part is an int, or an int64 Tensor of 32-bit values (one key per value)."""
-    for part in parts:
+    """One 32-bit key per (seed, counter, stream); ``stream``: an int, or a tuple of ints and of int64 Tensors of
+    32-bit values (one key per value)."""
+    key = _mix32(ops.bitwise_xor(_mix32(_as_int64(seed)), _as_int64(counter)))
+    for part in stream if isinstance(stream, tuple) else (stream,):
         if not isinstance(part, Tensor):
             part = int(part) & _MASK32
         key = _mix32(ops.bitwise_xor(key, part))
@@ -88,17 +91,9 @@ def _hash_index(index, key):
     return _mix32(ops.bitwise_xor(_mix32(ops.bitwise_xor(index, key)), key))
 
 
-def _element_bits(shape, key):
-    """32 random bits per element of ``shape``, a bijection of the flat index for a fixed key."""
-    return _hash_index(ops.arange(0, _size(shape), dtype=ms.int64).reshape(shape), key)
-
-
 def _word_count(size, per_word):
-    """Words that hold ``size`` values, ``per_word`` (1 or 32) to a word.
-
-    A shift rather than ``//``: MindSpore's graph compiler divides Python ints through float32, so
-    ``(2**24 + 31) // 32`` compiles to 524289 and every later probe would start one word too late.
-    """
+    """Words that hold ``size`` values, ``per_word`` (1 or 32) to a word. A shift rather than ``//``: MindSpore's
+    graph compiler divides Python ints through float32, which is inexact above 2**24."""
     shift = 5 if per_word == SIGNS_PER_WORD else 0
     return (size + per_word - 1) >> shift
 
@@ -110,8 +105,7 @@ def rademacher_probe(shape, seed, counter, stream=0, dtype=ms.float32):
         shape (tuple[int]): Shape of the probe (the shape of the parameter it multiplies).
         seed (Union[int, Tensor]): Seed of the generator.
         counter (Union[int, Tensor]): Draw counter (AdaHessian uses its Hessian refresh count).
-        stream (Union[int, tuple[int]]): Independent sub-stream, e.g. ``(parameter index, sample index, rank)``.
-            Default: ``0``.
+        stream (Union[int, tuple[int]]): Independent sub-stream, e.g. ``(parameter, sample, rank)``. Default: ``0``.
         dtype (mindspore.dtype): Data type of the result. Default: ``mindspore.float32``.
 
     Returns:
@@ -127,7 +121,7 @@ def rademacher_probe(shape, seed, counter, stream=0, dtype=ms.float32):
         True
     """
     shape = tuple(shape)
-    size = _size(shape)
+    size = numel(shape)
     if size == 0:
         return ops.zeros(shape, dtype)
     words = ops.arange(0, _word_count(size, SIGNS_PER_WORD), dtype=ms.int64)
@@ -163,101 +157,71 @@ def gaussian_probe(shape, seed, counter, stream=0, dtype=ms.float32):
         >>> print(abs(float(z.mean())) < 0.2)
         True
     """
-    return _gaussian_from_bits(_element_bits(tuple(shape), _stream_key(seed, counter, stream)), dtype)
+    shape = tuple(shape)
+    index = ops.arange(0, numel(shape), dtype=ms.int64).reshape(shape)
+    return _gaussian_from_bits(_hash_index(index, _stream_key(seed, counter, stream)), dtype)
 
 
 def _gaussian_from_bits(bits_a, dtype=ms.float32):
     """One standard normal value per hashed word (``bits_a``, any shape)."""
     bits_b = _mix32(ops.bitwise_xor(bits_a, _SECOND_STREAM))
-    # 24 high bits give uniforms strictly inside (0, 1): log(u) stays finite.
-    scale = 1.0 / (1 << 24)
+    scale = 1.0 / (1 << 24)  # 24 high bits give uniforms strictly inside (0, 1): log(u) stays finite
     u_a = (ops.cast(ops.bitwise_right_shift(bits_a, 8), ms.float32) + 0.5) * scale
     u_b = (ops.cast(ops.bitwise_right_shift(bits_b, 8), ms.float32) + 0.5) * scale
     radius = ops.sqrt(-2.0 * ops.log(u_a))
     return ops.cast(radius * ops.cos((2.0 * math.pi) * u_b), dtype)
 
 
-# Probe distributions selectable by name in AdaHessian(probe=...).
 PROBES = {"rademacher": rademacher_probe, "gaussian": gaussian_probe}
 
 
 def graph_stream_keys(seed, counter, count, sample, stream):
-    """The keys of the streams ``(i, sample, stream)``, ``i < count``, as an int64 Tensor (also inside graphs).
-
-    With :func:`probe_set_from_keys` they give, for all shapes at once, the probes that ``probe_fn(shape, seed,
-    counter, (i, sample, stream))`` gives one by one.
-    """
-    return _extend_key(_stream_key(seed, counter, ()), (ops.arange(0, count, dtype=ms.int64), sample, stream))
+    """The keys of the streams ``(i, sample, stream)``, ``i < count``, as an int64 Tensor (also inside graphs): with
+    :func:`probe_set_from_keys`, the probes of ``probe_fn(shape, seed, counter, (i, sample, stream))`` at once."""
+    return _stream_key(seed, counter, (ops.arange(0, count, dtype=ms.int64), sample, stream))
 
 
 def host_stream_keys(seed, counter, count, sample, stream):
-    """The keys of the streams ``(i, sample, stream)``, ``i < count``, computed on the host (int64 array).
-
-    The NumPy twin of :func:`graph_stream_keys`: deriving the keys costs about sixty tiny kernels on the device
-    but microseconds on the host, so a caller that knows the counter on the host passes these instead.
-    """
+    """The NumPy twin of :func:`graph_stream_keys` (an int64 array), for a caller that knows the counter on the host:
+    on the device the keys take dozens of tiny kernels."""
     key = _mix32(np.int64(int(seed) & _MASK32), _NUMPY_BITS)
-    key = _mix32(np.bitwise_xor(key, np.int64(int(counter) & _MASK32)), _NUMPY_BITS)
-    keys = _mix32(np.bitwise_xor(key, np.arange(count, dtype=np.int64)), _NUMPY_BITS)
-    for part in (sample, stream):
-        keys = _mix32(np.bitwise_xor(keys, np.int64(int(part) & _MASK32)), _NUMPY_BITS)
-    return keys
+    for part in (np.int64(int(counter) & _MASK32), np.arange(count, dtype=np.int64), np.int64(int(sample) & _MASK32),
+                 np.int64(int(stream) & _MASK32)):
+        key = _mix32(np.bitwise_xor(key, part), _NUMPY_BITS)
+    return key
 
 
 def flat_layout(shapes, transform):
-    """``(index, segment)`` int arrays over the hashed words of ``shapes``: the word inside its shape, and the shape.
-
-    ``transform = bits_transform(probe_fn)`` gives the values per word (32 Rademacher signs, one Gaussian value).
-    """
-    words = [_word_count(_size(shape), transform[1]) for shape in shapes]
-    index = np.concatenate([np.arange(count, dtype=np.int64) for count in words])
-    segment = np.repeat(np.arange(len(words), dtype=np.int32), words)
-    return index, segment
+    """``(index, segment)`` arrays over the hashed words of ``shapes`` (``transform = bits_transform(probe_fn)``): the
+    word inside its shape, and the shape."""
+    words = [_word_count(numel(shape), transform[1]) for shape in shapes]
+    return (np.concatenate([np.arange(count, dtype=np.int64) for count in words]),
+            np.repeat(np.arange(len(words), dtype=np.int32), words))
 
 
 def probe_set_from_keys(transform, shapes, keys, index, segment):
-    """One probe per shape from per-shape stream keys (see :func:`host_stream_keys` and :func:`flat_layout`).
-
-    ``keys``: int64 Tensor, one key per shape; ``index``/``segment``: the layout of :func:`flat_layout` as
-    Tensors. Rademacher probes equal the per-shape draws bit for bit; Gaussian ones may differ in the last bit,
-    as log and cos may round differently over a longer vector.
-    """
+    """One probe per shape from one stream key per shape and the :func:`flat_layout` as Tensors. Rademacher probes
+    equal the per-shape draws bit for bit; Gaussian ones may differ in the last bit (log, cos on a longer vector)."""
     from_bits, per_word = transform
-    return _split_flat(from_bits(_hash_index(index, ops.gather(keys, segment, 0))), shapes, per_word)
+    values = from_bits(_hash_index(index, ops.gather(keys, segment, 0)))
+    return tuple(flat_piece(values, start, start + numel(shape)).reshape(tuple(shape))
+                 for shape, start in zip(shapes, _piece_starts(shapes, per_word)))
 
 
 def _piece_starts(shapes, per_word):
     """Where each shape's values start in a flat vector of whole words: ``per_word`` times the words before it."""
-    starts = ()
-    start = 0
+    starts, start = (), 0
     for shape in shapes:
         starts += (start,)
-        start += _word_count(_size(shape), per_word) * per_word
+        start += _word_count(numel(shape), per_word) * per_word
     return starts
 
 
-def _split_flat(values, shapes, per_word):
-    """The pieces of the flat vector ``values``, shape ``i`` starting at its first word, reshaped to ``shapes``."""
-    pieces = ()
-    for shape, start in zip(shapes, _piece_starts(shapes, per_word)):
-        pieces += (flat_piece(values, start, start + _size(shape)).reshape(tuple(shape)),)
-    return pieces
-
-
 def bits_transform(probe_fn):
-    """``(from_bits, values per word)`` of a built-in probe distribution, else ``None`` (Python side only).
-
-    ``from_bits`` maps a vector of hashed words to the flat vector of probe values they give.
-    """
+    """``(from_bits, values per word)`` of a built-in probe distribution, else ``None``; ``from_bits`` maps hashed
+    words to the flat vector of their probe values."""
     if probe_fn is rademacher_probe:
         return _rademacher_from_bits, SIGNS_PER_WORD
     if probe_fn is gaussian_probe:
         return _gaussian_from_bits, 1
     return None
-
-
-def _size(shape):
-    size = 1
-    for dim in shape:
-        size *= dim
-    return size

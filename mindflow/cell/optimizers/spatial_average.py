@@ -12,32 +12,21 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 # ============================================================================
-"""Spatial averaging of the Hessian-diagonal estimate (AdaHessian's block mean).
-
-Averaging |z * Hz| over the spatial axes of a kernel smooths the noisy single-probe estimate;
-the second moment is stored at the averaged shape and broadcast back in the update.
-"""
+"""Spatial averaging of the Hessian-diagonal estimate (AdaHessian's block mean): averaging |z * Hz| over the spatial
+axes of a kernel smooths the noisy estimate; the second moment is stored at the averaged shape."""
 import mindspore as ms
 from mindspore import ops
 
-__all__ = ["curvature_blocks", "default_axes", "reduced_shape", "resolve_axes", "spatial_mean"]
-
-
-def default_axes(ndim):
-    """Axes averaged by the default rule: none for 0-D/1-D, axis 1 for 2-D, axes 2.. for 3-D and up."""
-    if ndim <= 1:
-        return ()
-    if ndim == 2:
-        return (1,)
-    return tuple(range(2, ndim))
+__all__ = ["curvature_blocks", "resolve_axes"]
 
 
 def resolve_axes(rule, ndim, owner="AdaHessian", name=None):
-    """Turn a spatial-averaging rule ("auto", "none" or a tuple of axes) into sorted axes for ``ndim``."""
+    """Turn a spatial-averaging rule into sorted axes for ``ndim``: "auto" (none for 0-D/1-D, axis 1 for 2-D, axes
+    2.. for 3-D and up), "none" or a tuple of axes (checked against ``ndim`` only for a parameter ``name``)."""
     where = f" for parameter '{name}'" if name else ""
     if isinstance(rule, str):
         if rule == "auto":
-            return default_axes(ndim)
+            return tuple(range(1 if ndim == 2 else 2, ndim))
         if rule == "none":
             return ()
         raise ValueError(f"For '{owner}', the 'spatial_average' must be 'auto', 'none' or a tuple of axes, "
@@ -48,38 +37,25 @@ def resolve_axes(rule, ndim, owner="AdaHessian", name=None):
         raise TypeError(f"For '{owner}', the 'spatial_average' must be 'auto', 'none' or a tuple of int axes, "
                         f"but got {rule!r}{where}.")
     if name is None:
-        return tuple(rule)  # validated against a real shape later
-    axes = set()
+        return tuple(rule)
     for axis in rule:
         if not -ndim <= axis < ndim:
             raise ValueError(f"For '{owner}', the 'spatial_average' axis {axis} is out of range for the "
                              f"{ndim}-D parameter '{name}'.")
-        axes.add(axis % ndim)
-    return tuple(sorted(axes))
-
-
-def reduced_shape(shape, axes):
-    """Shape of the averaged estimate: averaged axes kept with size 1."""
-    return tuple(1 if i in axes else dim for i, dim in enumerate(shape))
-
-
-def spatial_mean(value, axes):
-    """Mean of ``value`` over ``axes`` with the dimensions kept (identity when ``axes`` is empty)."""
-    if not axes:
-        return value
-    return ops.mean(value, axis=axes, keep_dims=True)
+    return tuple(sorted({axis % ndim for axis in rule}))
 
 
 def curvature_blocks(grads, diagonal, curvatures, axes):
     """Per parameter, the averaged |estimate|, or |g| where its curvature is 'gradient' (``diagonal`` holds the
     estimates of the 'hutchinson' parameters only, in order)."""
-    result = ()
-    position = 0
+    result, position = (), 0
     for grad, curvature, parameter_axes in zip(grads, curvatures, axes):
         if curvature == "hutchinson":
             raw = ops.abs(diagonal[position])
             position += 1
         else:
             raw = ops.abs(ops.cast(grad, ms.float32))
-        result += (spatial_mean(raw, parameter_axes),)
+        if parameter_axes:
+            raw = ops.mean(raw, axis=parameter_axes, keep_dims=True)
+        result += (raw,)
     return result

@@ -97,7 +97,7 @@ def plot_sweep_errors(reports, path, target=None, dpi=120):
     """Relative L2 error against step of every run in one or more sweep reports.
 
     Args:
-        reports (list[dict]): Sweep reports as written by ``benchmarks/burgers/compare.py``; runs of several
+        reports (list[dict]): Sweep reports (``{"seed", "runs": [...]}``, benchmarks/burgers/results/); runs of several
             seeds and settings may be mixed. Each optimizer has its own colour family (one shade per setting)
             and each seed its own line style; the legend names what differs between runs.
         path (str): Output PNG.

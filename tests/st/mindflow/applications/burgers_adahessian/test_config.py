@@ -42,7 +42,7 @@ def test_parse_yaml_reads_exponent_numbers(text, expected):
 @pytest.mark.env_onecard
 def test_config_file_and_override_give_float_eps(tmp_path):
     """
-    Feature: profile loading and the --set KEY=VALUE overrides of train.py (and benchmarks/burgers/compare.py).
+    Feature: profile loading and the --set KEY=VALUE overrides of train.py.
     Description: load a config file that writes eps as 1e-6, override it with ...eps=1e-7, and pass overrides
         without '=', with an empty key or with an empty part of the key.
     Expectation: both values arrive as floats, so AdaHessian's argument check accepts them; bad overrides

@@ -19,9 +19,11 @@ Nothing here imports MindSpore. The rule, at step t = 1, 2, ...:
     m <- b1 m + (1 - b1) g
     on refresh steps ((t - 1) % update_interval == 0), n <- n + 1 and
         D = block_mean(|mean over probes of z * (H z)|),  v <- b2 v + (1 - b2) D^2
-    p <- p - lr * ((m / (1 - b1^t)) / ((v / (1 - b2^n))^(k/2) + eps) + weight_decay * p)
+    p <- p - lr * (m_hat / (max(v_hat^(k/2), |m_hat| / c) + eps) + weight_decay * p)
 
-with g and H z divided by the loss scale. ``QuarticLoss`` supplies exact gradients and
+with m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^n), g and H z divided by the loss scale, and c the step clip
+(no floor when it is None: the paper's update). A parameter updated in place takes |m_hat| of its last refresh
+step for the floor on the steps in between. ``QuarticLoss`` supplies exact gradients and
 Hessian-vector products for parameters of any rank.
 """
 import numpy as np
@@ -148,11 +150,13 @@ class AdaHessianReference:
             (step t uses ``lr[t - 1]``) or a function ``lr(t)``.
         per_param (dict): Optional per-parameter lists overriding ``lr``, ``weight_decay``, ``hessian_power``,
             and setting ``axes`` (block-mean axes, default: the default rule) and ``curvature``
-            ("hutchinson", the default, or "gradient": |g| replaces the estimate).
+            ("hutchinson", the default, or "gradient": |g| replaces the estimate) and ``in_place`` (bool, default
+            False: the floor of the step clip comes from the first moment of the last refresh).
+        step_clip (float): The step clip c, or ``None`` for the paper's update. Default: ``None``.
     """
 
     def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, hessian_power=1.0,
-                 update_interval=1, loss_scale=1.0, per_param=None):
+                 update_interval=1, loss_scale=1.0, per_param=None, step_clip=None):
         self.params = [np.array(p, dtype=np.float64) for p in params]
         count = len(self.params)
         per_param = dict(per_param or {})
@@ -161,6 +165,10 @@ class AdaHessianReference:
         self.hessian_power = per_param.get("hessian_power", [hessian_power] * count)
         self.axes = per_param.get("axes", [default_average_axes(p.ndim) for p in self.params])
         self.curvature = per_param.get("curvature", ["hutchinson"] * count)
+        self.in_place = per_param.get("in_place", [False] * count)
+        self.step_clip = step_clip
+        self.floor = [np.zeros(p.shape) for p in self.params]
+        self.clipped = 0  # elements whose step the clip bounded, over all steps
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
         self.update_interval = int(update_interval)
         self.loss_scale = float(loss_scale)
@@ -208,7 +216,13 @@ class AdaHessianReference:
                 self.v[i] = self.beta2 * self.v[i] + (1 - self.beta2) * curvature ** 2
             m_hat = self.m[i] / (1 - self.beta1 ** self.t)
             v_hat = self.v[i] / (1 - self.beta2 ** self.n)
-            denominator = np.sqrt(v_hat) ** self.hessian_power[i] + self.eps
+            term = np.sqrt(v_hat) ** self.hessian_power[i]
+            if self.step_clip is not None:
+                if refresh or not self.in_place[i]:
+                    self.floor[i] = np.abs(m_hat) / self.step_clip
+                self.clipped += int(np.sum(self.floor[i] > term))
+                term = np.maximum(term, self.floor[i])
+            denominator = term + self.eps
             lr = self._value_at(self.lr[i], self.t)
             self.params[i] = p - lr * (m_hat / denominator + self.weight_decay[i] * p)
 

@@ -219,10 +219,10 @@ def test_new_grad_fn_on_every_call_warns_once():
 def test_steady_state_plain_call_reads_nothing_back(update_interval, monkeypatch):
     """
     Feature: no device-to-host read in a steady-state plain call (a read stalls an accelerator's launch queue).
-    Description: count Tensor.asnumpy calls made by the optimizer during calls 2 to 13 of a small MLP, with the
-        default skip_check_interval (100) and with 4.
+    Description: count Tensor.asnumpy calls made by the optimizer during calls 17 to 28 of a small MLP (after the
+        early checks of calls 1, 2, 4, 8 and 16), with the default skip_check_interval (100) and with 4.
     Expectation: no read at all with the default; with 4, one read of the skipped-step count per 4 calls (3); the
-        counters end where the device's are (13 steps; refreshes every update_interval steps).
+        counters end where the device's are (28 steps; refreshes every update_interval steps).
     """
     net, x, y = _problem()
     for interval, expected_reads in ((None, 0), (4, 3)):
@@ -230,7 +230,8 @@ def test_steady_state_plain_call_reads_nothing_back(update_interval, monkeypatch
         if interval is not None:
             optimizer.skip_check_interval = interval
         grad_fn = ms.value_and_grad(_loss(net), None, optimizer.parameters)
-        optimizer(grad_fn, x, y)
+        for _ in range(16):
+            optimizer(grad_fn, x, y)
         reads = []
         original = Tensor.asnumpy
 
@@ -242,8 +243,8 @@ def test_steady_state_plain_call_reads_nothing_back(update_interval, monkeypatch
             optimizer(grad_fn, x, y)
         monkeypatch.undo()
         assert len(reads) == expected_reads, reads
-        assert int(optimizer.global_step.asnumpy()[0]) == 13
-        assert int(optimizer.hessian_step.asnumpy()[0]) == len(range(0, 13, update_interval))
+        assert int(optimizer.global_step.asnumpy()[0]) == 28
+        assert int(optimizer.hessian_step.asnumpy()[0]) == len(range(0, 28, update_interval))
 
 
 @pytest.mark.level0
@@ -254,16 +255,18 @@ def test_steady_state_plain_call_reads_nothing_back(update_interval, monkeypatch
 def test_skipped_step_is_reported_at_the_next_check():
     """
     Feature: skipped steps are counted on the device and reported every skip_check_interval calls.
-    Description: skip_check_interval 3, update_interval 2; call 2 gets a NaN batch; calls 3 to 5 are finite.
+    Description: skip_check_interval 3, update_interval 2; call 3 gets a NaN batch; calls 1, 2 and 4 to 6 are
+        finite (the early checks are calls 1 and 2, the powers of two up to the interval).
     Expectation: no warning at the skipped call; step_skipped reads True right after it (a read on request); the
-        warning "a step was skipped since the last check" comes at call 4 (the third call since the first); the
-        counters then follow the device (4 successful steps, refreshes at steps 1 and 3, one skipped step), and
-        the refresh schedule goes on from the device's step count.
+        warning "a step was skipped since the last check" comes at call 5 (the third call since the check at
+        call 2); the counters then follow the device (5 successful steps, refreshes at steps 1, 3 and 5, one
+        skipped step), and the refresh schedule goes on from the device's step count.
     """
     net, x, y = _problem()
     optimizer = AdaHessian(net.trainable_params(), learning_rate=0.05, eps=1e-4, update_interval=2)
     optimizer.skip_check_interval = 3
     grad_fn = ms.value_and_grad(_loss(net), None, optimizer.parameters)
+    optimizer(grad_fn, x, y)
     optimizer(grad_fn, x, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
@@ -275,8 +278,8 @@ def test_skipped_step_is_reported_at_the_next_check():
     with pytest.warns(RuntimeWarning, match="a step was skipped since the last check"):
         optimizer(grad_fn, x, y)
     optimizer(grad_fn, x, y)
-    assert int(optimizer.global_step.asnumpy()[0]) == 4
-    assert int(optimizer.hessian_step.asnumpy()[0]) == 2
+    assert int(optimizer.global_step.asnumpy()[0]) == 5
+    assert int(optimizer.hessian_step.asnumpy()[0]) == 3
     assert int(optimizer.skipped_steps.asnumpy()[0]) == 1
 
 

@@ -70,11 +70,12 @@ LR_LIST = [0.08 * 0.97 ** step for step in range(STEPS)]
 CONFIGS = {
     "flat": {
         "kwargs": {"learning_rate": LR_LIST, "beta1": 0.8, "beta2": 0.95, "eps": 1e-6, "weight_decay": 0.05,
-                   "hessian_power": 0.5, "update_interval": 3, "num_samples": 2, "loss_scale": 8.0},
+                   "hessian_power": 0.5, "update_interval": 3, "num_samples": 2, "loss_scale": 8.0,
+                   "step_clip": None},
         "groups": None, "loss_scale": 8.0, "by_shape": False,
     },
     "groups_every_step": {
-        "kwargs": {"learning_rate": 0.05, "update_interval": 1},
+        "kwargs": {"learning_rate": 0.05, "update_interval": 1, "step_clip": None},
         "groups": [({"hessian_power": 0.5}, [0]),
                    ({"hessian_power": 0.5, "weight_decay": 0.04, "lr": 0.03}, [1, 2]),
                    ({"weight_decay": 0.02, "spatial_average": "none"}, [3]),
@@ -86,17 +87,26 @@ CONFIGS = {
     "flat_finite_difference": {
         "kwargs": {"learning_rate": LR_LIST, "beta1": 0.8, "beta2": 0.95, "eps": 1e-6, "weight_decay": 0.05,
                    "hessian_power": 0.5, "update_interval": 3, "num_samples": 2, "loss_scale": 8.0,
-                   "hvp_method": "finite_difference"},
+                   "hvp_method": "finite_difference", "step_clip": None},
         "groups": None, "loss_scale": 8.0, "by_shape": False, "rtol": 5e-3, "atol": 1e-4,
     },
     "groups_lazy": {
-        "kwargs": {"learning_rate": 0.06, "beta2": 0.9, "update_interval": 3, "hessian_power": 0.5},
+        "kwargs": {"learning_rate": 0.06, "beta2": 0.9, "update_interval": 3, "hessian_power": 0.5,
+                   "step_clip": None},
         "groups": [({"weight_decay": 0.03}, [0, 1]),
                    ({"hessian_power": 1.0}, [2]),
                    ({"hessian_power": 1.0, "weight_decay": 0.05, "spatial_average": (0, -1)}, [3]),
                    ({}, [4]),
                    ({"curvature": "gradient", "hessian_power": 1.0}, [5])],
         "loss_scale": 1.0, "by_shape": True,
+    },
+    # the safe step: a rate large enough that the clip bounds some steps (the test checks that it does), a
+    # refresh every other step so that parameters updated in place take the floor of their last refresh between
+    "groups_step_clip": {
+        "kwargs": {"learning_rate": 0.4, "beta2": 0.9, "eps": 1e-6, "update_interval": 2, "step_clip": 0.5,
+                   "loss_scale": 4.0},
+        "groups": [({"hessian_power": 0.5}, [0, 1]), ({"weight_decay": 0.02}, [2, 3]), ({"lr": 0.2}, [4, 5])],
+        "loss_scale": 4.0, "by_shape": False,
     },
 }
 
@@ -226,10 +236,12 @@ def _reference_settings(name):
 
 
 @functools.lru_cache(maxsize=None)
-def run_numpy(name):
-    """The NumPy reference run of a configuration: the state after every step and the losses."""
+def run_numpy(name, in_place=False):
+    """The NumPy reference run of a configuration: the state after every step, the losses and how many elements
+    the step clip bounded. ``in_place``: every parameter is updated in place (see ``AdaHessianReference``)."""
     config = CONFIGS[name]
     kwargs, per_param, scale = _reference_settings(name)
+    per_param["in_place"] = [in_place] * len(SHAPES)
     samples = config["kwargs"].get("num_samples", 1)
     reference = AdaHessianReference(INIT, loss_scale=scale, per_param=per_param, **kwargs)
     hutchinson = [c == "hutchinson" for c in per_param["curvature"]]
@@ -246,7 +258,7 @@ def run_numpy(name):
         grads = [scale * g for g in NP_LOSS.grad(reference.params, X_INPUT)]
         reference.step(grads, estimate_fn)
         snapshots.append(reference.state())
-    return snapshots, losses
+    return snapshots, losses, reference.clipped
 
 
 def _assert_same_run(actual, expected, rtol=RTOL, atol=ATOL):
@@ -293,7 +305,8 @@ def test_matches_numpy_reference(name, mode, in_place):
         returned loss is the loss before the step; the in-place runs update every parameter in place.
     """
     snapshots, losses, _, _ = run_mindspore(name, mode, in_place=in_place)
-    expected, expected_losses = run_numpy(name)
+    expected, expected_losses, clipped = run_numpy(name, in_place)
+    assert (clipped > 0) == (CONFIGS[name]["kwargs"]["step_clip"] is not None)
     allowed = tolerance(CONFIGS[name].get("rtol", RTOL), CONFIGS[name].get("atol", ATOL))
     _assert_same_run(snapshots, expected, **allowed)
     np.testing.assert_allclose(losses, expected_losses, **allowed)
@@ -358,22 +371,24 @@ def test_inside_user_jit_step():
 @pytest.mark.platform_x86_gpu_training
 @pytest.mark.platform_arm_ascend_training
 @pytest.mark.env_onecard
-@pytest.mark.parametrize("weight_decay, hessian_power", [(0.0, 1.0), (0.1, 0.5)])
-def test_update_rule_against_numpy_reference(weight_decay, hessian_power):
+@pytest.mark.parametrize("weight_decay, hessian_power, step_clip", [(0.0, 1.0, None), (0.1, 0.5, None),
+                                                                    (0.1, 0.5, 0.3)])
+def test_update_rule_against_numpy_reference(weight_decay, hessian_power, step_clip):
     """
     Feature: adahessian_update, the update rule alone, as a pure function of joined vectors.
     Description: a (3,) and a (2, 3) parameter joined into 9 elements (the second averaged over axis 1, so 3 + 2
         blocks in moment2 with an expand index); 4 steps with update_interval 2 (refresh, lazy, refresh, lazy),
-        fixed gradients and estimates, called eagerly on Tensors.
+        fixed gradients and estimates, called eagerly on Tensors; the paper's update, and the safe step with
+        step_clip 0.3 (which bounds some of these steps).
     Expectation: parameters and both moments match AdaHessianReference after every step (RTOL; parameters to atol
         1e-5, for float32 steps of order 1), with the refresh count and bias corrections of the reference.
     """
     rng = np.random.default_rng(3)
     init = [rng.normal(size=(3,)), rng.normal(size=(2, 3))]
     reference = AdaHessianReference(init, lr=0.1, weight_decay=weight_decay, hessian_power=hessian_power,
-                                    update_interval=2)
+                                    update_interval=2, step_clip=step_clip)
     hyper = tuple(Tensor(v, ms.float32) for v in (0.9, 0.999, 0.1, 1.0 - 0.999, math.log(0.9), math.log(0.999),
-                                                      1e-8)) + (hessian_power / 2.0,)
+                                                      1e-8)) + (hessian_power / 2.0, step_clip)
     expand = Tensor(np.array([0, 1, 2, 3, 3, 3, 4, 4, 4], np.int32))
     params = Tensor(np.concatenate([p.ravel() for p in init]).astype(np.float32))
     moment1 = Tensor(np.zeros(9, np.float32))
@@ -403,3 +418,4 @@ def test_update_rule_against_numpy_reference(weight_decay, hessian_power):
                                    rtol=RTOL, atol=ATOL)
         np.testing.assert_allclose(moment2.asnumpy(), np.concatenate([v.ravel() for v in state["moment2"]]),
                                    rtol=RTOL, atol=1e-9)
+    assert (reference.clipped > 0) == (step_clip is not None)

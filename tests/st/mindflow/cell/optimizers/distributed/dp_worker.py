@@ -72,7 +72,7 @@ class NoHessianMean(AdaHessian):
     def _refresh_step(self, grad_fn, inputs, seed_and_count, stream_keys=None, hessian_inputs=None):
         output, diagonal = self._estimate(grad_fn, inputs, seed_and_count, stream_keys, hessian_inputs)
         grads = self._prepare_grads(output)
-        return output, grads, curvature_blocks(grads, diagonal, self.curvatures, self.average_axes)
+        return output, grads, curvature_blocks(grads[0], diagonal, self.curvatures, self.average_axes)
 
 
 def full_batch():
