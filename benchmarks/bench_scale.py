@@ -29,6 +29,7 @@ import time
 
 import bench_optimizers as bench
 
+STEP_CLIP = {}  # AdaHessian's default safe step, or {"step_clip": value} from --step_clip
 VARIANTS = ("adam", "k1_autodiff", "k1_fd", "k10_autodiff", "k10_fd", "hvp_autodiff", "hvp_fd")
 # MLP hidden width W (256-W-W-10) and CNN base width C per size; no parameter has 2**24 or 2**25 elements
 MLP_WIDTHS = {"smoke": 1024, "1M": 896, "5M": 2048, "20M": 4352}
@@ -89,7 +90,7 @@ def make_step(variant, net, loss_fn):
     method = "autodiff" if method == "autodiff" else "finite_difference"
     if interval != "hvp" and variant != "adam":
         opt = AdaHessian(net.trainable_params(), learning_rate=bench.LEARNING_RATE,
-                         update_interval=int(interval[1:]), hvp_method=method)
+                         update_interval=int(interval[1:]), hvp_method=method, **STEP_CLIP)
         grad_fn = ms.value_and_grad(loss_fn, None, opt.parameters)
         return lambda x, y: opt(grad_fn, x, y)
     adam = nn.Adam(net.trainable_params(), learning_rate=bench.LEARNING_RATE) if variant == "adam" else None
@@ -124,6 +125,8 @@ def worker(spec):
     if spec["threads"]:
         ms.device_context.cpu.op_tuning.threads_num(spec["threads"])
     ms.set_context(mode=ms.GRAPH_MODE)
+    if spec.get("step_clip") is not None:
+        STEP_CLIP["step_clip"] = None if spec["step_clip"] == "none" else float(spec["step_clip"])
     net, loss_fn, inputs = build(spec["arch"], spec["size"])
     baseline, baseline_peak = bench.rss_mb(), bench.peak_rss_mb()
     step = make_step(spec["variant"], net, loss_fn)
@@ -176,6 +179,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--archs", default="mlp,cnn", help="comma-separated: mlp, cnn")
     parser.add_argument("--sizes", default="1M,5M,20M", help=f"comma-separated: {', '.join(MLP_WIDTHS)}")
+    parser.add_argument("--step_clip", default=None, help="AdaHessian's step_clip: a number, or 'none' for the "
+                        "paper's update (default: the optimizer's default)")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated: " + ", ".join(VARIANTS))
     parser.add_argument("--steps", type=int, default=10, help="timed steps (k10 needs 10 for a refresh)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps, the first (compiling) included")
@@ -192,7 +197,7 @@ def main(argv=None):
             record = {"arch": arch, "size": size, "batch": BATCH[arch], "results": {}}
             for variant in args.variants.split(","):
                 spec = {"arch": arch, "size": size, "variant": variant, "steps": args.steps, "warmup": args.warmup,
-                        "threads": args.threads, "mindflow_root": MINDFLOW_ROOT}
+                        "threads": args.threads, "mindflow_root": MINDFLOW_ROOT, "step_clip": args.step_clip}
                 start = time.perf_counter()
                 result = record["results"][variant] = bench.run_worker(
                     spec, os.environ.get("MS_DEV_HOST_BLOCKING_RUN") == "1", MINDFLOW_ROOT, script=__file__)

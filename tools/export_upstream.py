@@ -99,6 +99,7 @@ MAPPING = (
     # test folder exported here: the tests need nothing above tests/ but pytest.ini's markers.
     Rule("file", "tests/st/mindflow/conftest.py", "tests/st/mindflow/conftest.py"),
     Rule("file", "tests/st/mindflow/device_tolerance.py", "tests/st/mindflow/device_tolerance.py"),
+    Rule("file", "tests/st/mindflow/app_modules.py", "tests/st/mindflow/app_modules.py"),
     Rule("tree", "tests/st/mindflow/cell/optimizers", "tests/st/mindflow/cell/optimizers"),
     Rule("tree", "tests/st/mindflow/cell/reliability", "tests/st/mindflow/cell/reliability"),
     Rule("tree", "tests/st/mindflow/applications/burgers_adahessian",

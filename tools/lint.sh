@@ -60,7 +60,7 @@ if (( run_python )); then
         "$PYTHON" -m pylint --rcfile=.pylintrc --recursive=y --ignore="$ignore" "${py_targets[@]}" || status=1
         if (( ! $# )); then
             echo "== pylint ${fwi[*]}"
-            PYTHONPATH="$PWD/applications/cfd/acoustic_fwi:$PYTHONPATH" \
+            PYTHONPATH="$PWD/applications/cfd/acoustic_fwi:$PWD/tests/st/mindflow:$PYTHONPATH" \
                 "$PYTHON" -m pylint --rcfile=.pylintrc --recursive=y "${fwi[@]}" || status=1
         fi
     fi

@@ -112,6 +112,7 @@ def _project(root):
         "applications/physics_driven/burgers_adahessian/results/seeds/seed0.json": "{}\n",
         "applications/physics_driven/burgers_adahessian/scripts/compare.py": "print('sweep')\n",
         "applications/physics_driven/burgers_adahessian/outputs/metrics.json": "{}\n",
+        "tests/st/mindflow/app_modules.py": "def use_application(app_dir):\n    return None, None\n",
         "tests/st/mindflow/applications/acoustic_fwi/conftest.py":
             'APP_DIR = os.path.join(ROOT, "applications", "cfd", "acoustic_fwi")\n',
         "applications/cfd/acoustic_fwi/train.py": "print('invert')\n",

@@ -16,6 +16,8 @@
 import os
 import sys
 
+from app_modules import use_application
+
 # tests/st/mindflow/applications/acoustic_fwi -> repository root is five levels up.
 _REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 5)))
 APP_DIR = os.path.join(_REPO_ROOT, "applications", "cfd", "acoustic_fwi")
@@ -23,3 +25,6 @@ for _path in (APP_DIR, _REPO_ROOT):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 os.environ.setdefault("MS_DEV_HOST_BLOCKING_RUN", "1")
+
+# this application's src, train and eval, also when another application's tests share the process
+pytest_make_collect_report, application = use_application(APP_DIR)

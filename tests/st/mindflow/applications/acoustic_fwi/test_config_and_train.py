@@ -19,8 +19,10 @@ import os
 
 import pytest
 
-from conftest import APP_DIR
 from src.config import apply_override, load_config, selected_optimizers, validate_config
+
+APP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), *([os.pardir] * 5), "applications", "cfd",
+                       "acoustic_fwi")
 
 CONFIG = os.path.join(APP_DIR, "configs", "fwi.yaml")
 

@@ -17,6 +17,8 @@ and the msrun test helpers (``msrun_launch``)."""
 import os
 import sys
 
+from app_modules import use_application
+
 # tests/st/mindflow/applications/burgers_adahessian -> repository root is five levels up.
 _REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 5)))
 _APP_DIR = os.path.join(_REPO_ROOT, "applications", "physics_driven", "burgers_adahessian")
@@ -26,3 +28,6 @@ _MSRUN_HELPERS = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pard
 for _path in (_APP_DIR, _MSRUN_HELPERS):
     if _path not in sys.path:
         sys.path.insert(0, _path)
+
+# this application's src, train and eval, also when another application's tests share the process
+pytest_make_collect_report, application = use_application(_APP_DIR)
